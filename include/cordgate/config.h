@@ -1,0 +1,46 @@
+/* Configuration: CORDGATE_* variables, an optional file, validated at start. */
+#ifndef CORDGATE_CONFIG_H
+#define CORDGATE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cordgate/compiler.h"
+
+enum log_level { LL_ERROR, LL_WARN, LL_INFO, LL_DEBUG };
+
+struct config {
+    char *database_url;
+    char *listen;
+    unsigned long listen_mode;
+    unsigned long workers; /* 0 = one process, no master */
+    unsigned long max_requests;
+    unsigned long max_body;
+    unsigned long request_timeout_ms;
+    char *access_token_secret;
+    bool test_tokens;
+    char *test_users_file;
+    char *test_app_id;
+    char *cors_origin;
+    enum log_level log_level;
+    char *log_file;
+    char *pid_file;
+    char *base_path;
+};
+
+/*
+ * Fill c from the defaults, then the file (if not NULL), then the
+ * environment, each value going through the same parser and validator.  On
+ * failure returns -1 with one line in err, naming the variable and the
+ * problem; c then holds nothing that needs freeing.
+ */
+int config_load(struct config *c, const char *file, char *err,
+                size_t errlen) CG_MUSTCHECK;
+void config_free(struct config *c);
+/* One line per variable: name, default and what it does. */
+void config_print_help(FILE *out);
+/* The default worker count: 4 per CPU, at least 4. */
+unsigned long config_default_workers(void);
+
+#endif

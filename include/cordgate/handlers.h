@@ -1,0 +1,12 @@
+/* Every request handler; the router's table is the only caller. */
+#ifndef CORDGATE_HANDLERS_H
+#define CORDGATE_HANDLERS_H
+
+#include "cordgate/errors.h"
+
+struct request;
+
+enum cg_err handle_health_get(struct request *r);
+enum cg_err handle_metrics_get(struct request *r);
+
+#endif

@@ -1,0 +1,104 @@
+/* Requests (method, path, query, headers, bounded body) and responses. */
+#ifndef CORDGATE_HTTP_H
+#define CORDGATE_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cordgate/buf.h"
+#include "cordgate/compiler.h"
+#include "cordgate/errors.h"
+#include "cordgate/str.h"
+
+struct arena;
+struct context;
+struct json_object;
+struct route;
+
+enum http_method {
+    HTTP_OTHER = 0,
+    HTTP_GET = 1 << 0,
+    HTTP_HEAD = 1 << 1,
+    HTTP_POST = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_DELETE = 1 << 4,
+    HTTP_PATCH = 1 << 5,
+    HTTP_OPTIONS = 1 << 6,
+};
+
+/*
+ * Where a request comes from: FastCGI in the workers, a table in the unit
+ * tests.  param() returns NULL for a missing parameter; read() returns the
+ * number of bytes read, 0 at the end of the body, -1 on error.
+ */
+struct http_source {
+    const char *(*param)(void *ud, const char *name);
+    ssize_t (*read)(void *ud, char *dst, size_t n);
+    void *ud;
+};
+
+#define HTTP_MAX_SEGMENTS 16
+#define HTTP_MAX_PARAMS   4
+/* Largest response body; bigger ones are a bug, answered with a 500. */
+#define HTTP_MAX_RESPONSE (16u << 20)
+
+struct request {
+    struct arena *arena;
+    struct context *ctx;
+    int64_t started_ns;  /* CLOCK_MONOTONIC */
+    int64_t deadline_ms; /* CLOCK_MONOTONIC; the database part must end */
+    char id[33];
+
+    enum http_method method;
+    const char *method_name;
+    struct str path;  /* raw, without query and base path */
+    struct str query; /* raw, without '?' */
+    struct str segments[HTTP_MAX_SEGMENTS]; /* percent-decoded */
+    size_t nsegments;
+    bool bad_path; /* undecodable or too many segments */
+    const char *authorization;
+    const char *content_type;
+    struct str body;
+    bool body_too_large;
+
+    /* Filled by the router. */
+    const struct route *route;
+    struct str params[HTTP_MAX_PARAMS];
+    struct json_object *json;
+    const char *app_id; /* the authenticated app, if the route needs one */
+
+    /* The response. */
+    int status;
+    struct buf headers;        /* extra "Name: value\r\n" lines */
+    struct buf out;            /* body */
+    const char *response_type; /* NULL: application/json; charset=utf-8 */
+    const char *error_message; /* overrides the default message */
+};
+
+/* Start a request: read the parameters and the whole body from src, never
+ * holding more than max_body bytes of it (the rest is read and dropped). */
+enum cg_err http_request_init(struct request *r, struct arena *a,
+                              const struct http_source *src, size_t max_body,
+                              const char *base_path) CG_MUSTCHECK;
+
+/* Percent-decode [p, p+n) into the arena.  plus_is_space for queries.
+ * Returns -1 on a malformed escape or no memory. */
+int http_percent_decode(struct arena *a, const char *p, size_t n,
+                        bool plus_is_space, struct str *out) CG_MUSTCHECK;
+
+/* The decoded value of the first query parameter called name; false when
+ * there is none or it cannot be decoded. */
+bool http_query_get(struct request *r, const char *name, struct str *out);
+
+enum http_method http_method_parse(const char *name);
+/* "GET, PUT" for a mask, in a fixed order. */
+const char *http_methods_format(struct arena *a, unsigned mask);
+
+int http_add_header(struct request *r, const char *name,
+                    const char *value) CG_MUSTCHECK;
+/* The whole response, headers and body, ready for one write. */
+int http_response_serialize(struct request *r, struct buf *dst) CG_MUSTCHECK;
+
+#endif

@@ -1,0 +1,29 @@
+/* Counters shared by all workers, rendered in Prometheus text format. */
+#ifndef CORDGATE_METRICS_H
+#define CORDGATE_METRICS_H
+
+#include <stddef.h>
+
+#include "cordgate/compiler.h"
+
+struct buf;
+struct metrics;
+
+enum worker_exit {
+    WORKER_EXIT_RECYCLED, /* served its CORDGATE_MAX_REQUESTS */
+    WORKER_EXIT_FAILED,   /* exited with a non-zero status */
+    WORKER_EXIT_KILLED,   /* killed by a signal */
+    WORKER_EXIT__COUNT
+};
+
+/* In memory shared with every process forked afterwards. */
+struct metrics *metrics_create(size_t nroutes);
+void metrics_destroy(struct metrics *m);
+void metrics_count_request(struct metrics *m, size_t route, int status,
+                           double seconds);
+void metrics_count_restart(struct metrics *m, enum worker_exit why);
+void metrics_count_db_error(struct metrics *m);
+void metrics_set_workers(struct metrics *m, unsigned long n);
+int metrics_render(struct metrics *m, struct buf *out) CG_MUSTCHECK;
+
+#endif

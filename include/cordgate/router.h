@@ -1,0 +1,42 @@
+/* The route table and the one place that turns results into responses. */
+#ifndef CORDGATE_ROUTER_H
+#define CORDGATE_ROUTER_H
+
+#include <stddef.h>
+
+#include "cordgate/errors.h"
+
+struct request;
+
+enum auth_kind {
+    AUTH_NONE,
+};
+
+enum body_kind {
+    BODY_NONE, /* any body is read and ignored */
+    BODY_JSON, /* parsed into r->json before the handler runs */
+};
+
+struct route {
+    unsigned method;     /* one enum http_method */
+    const char *pattern; /* "/v1/users/:id": literal or :param segments */
+    enum cg_err (*handler)(struct request *r);
+    enum auth_kind auth;
+    enum body_kind body;
+};
+
+/* Route r, check the policy of its route, run the handler and leave the
+ * response (success or error) in r.  Returns the route index for metrics,
+ * or router_route_count() when no route matched. */
+size_t router_dispatch(struct request *r);
+size_t router_route_count(void);
+const struct route *router_route(size_t i);
+
+/* Fill r's response with the error body for e (with r->error_message if
+ * set). */
+void router_set_error(struct request *r, enum cg_err e);
+/* Handlers: set a custom message for the error they return. */
+enum cg_err request_fail(struct request *r, enum cg_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

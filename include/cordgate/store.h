@@ -1,0 +1,43 @@
+/* Store functions: the only code besides db.c that knows SQL. */
+#ifndef CORDGATE_STORE_H
+#define CORDGATE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cordgate/compiler.h"
+#include "cordgate/errors.h"
+
+struct arena;
+struct db;
+
+struct app {
+    const char *id;
+    const char *name;
+    const char *secret;
+    const char *created_at;
+};
+
+/* Apply every embedded migration not applied yet, each in its own
+ * transaction, under an advisory lock; report each one applied through
+ * applied(version, name).  Generates the access-token secret if there is
+ * none. */
+enum cg_err store_migrate(struct db *db, struct arena *a, int64_t deadline_ms,
+                          void (*applied)(int version,
+                                          const char *name)) CG_MUSTCHECK;
+
+/* A new app with a secret of 256 random bits (64 hex characters). */
+enum cg_err store_app_create(struct db *db, struct arena *a,
+                             int64_t deadline_ms, const char *name,
+                             struct app *out) CG_MUSTCHECK;
+/* All apps, oldest first, without their secrets. */
+enum cg_err store_app_list(struct db *db, struct arena *a, int64_t deadline_ms,
+                           struct app **out, int *count) CG_MUSTCHECK;
+/* CG_ERR_PROJECT_NOT_FOUND when there is no such app. */
+enum cg_err store_app_get(struct db *db, struct arena *a, int64_t deadline_ms,
+                          const char *id, struct app *out) CG_MUSTCHECK;
+
+/* Fill hex (2n+1 bytes) with n random bytes from OpenSSL, hex-encoded. */
+int store_random_hex(char *hex, size_t n) CG_MUSTCHECK;
+
+#endif

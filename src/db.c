@@ -1,0 +1,276 @@
+/* The worker's PostgreSQL connection: lazy, bounded in time, re-opened. */
+#include "cordgate/db.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cordgate/arena.h"
+#include "cordgate/context.h"
+#include "cordgate/log.h"
+#include "cordgate/metrics.h"
+
+struct db {
+    char *conninfo;
+    PGconn *conn;
+    struct metrics *metrics;
+    char sqlstate[6];
+    char error[256];
+};
+
+struct db *
+db_create(const char *conninfo, struct metrics *metrics)
+{
+    struct db *db = calloc(1, sizeof(*db));
+
+    if (db == NULL)
+        return NULL;
+    db->conninfo = strdup(conninfo);
+    if (db->conninfo == NULL) {
+        free(db);
+        return NULL;
+    }
+    db->metrics = metrics;
+    return db;
+}
+
+void
+db_disconnect(struct db *db)
+{
+    if (db->conn != NULL) {
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
+}
+
+void
+db_destroy(struct db *db)
+{
+    if (db == NULL)
+        return;
+    db_disconnect(db);
+    free(db->conninfo);
+    free(db);
+}
+
+const char *
+db_sqlstate(const struct db *db)
+{
+    return db->sqlstate;
+}
+
+const char *
+db_last_error(const struct db *db)
+{
+    return db->error;
+}
+
+static void
+set_error(struct db *db, const char *sqlstate, const char *msg)
+{
+    size_t n;
+
+    snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", sqlstate);
+    snprintf(db->error, sizeof(db->error), "%s", msg ? msg : "");
+    n = strlen(db->error);
+    while (n > 0 && (db->error[n - 1] == '\n' || db->error[n - 1] == ' '))
+        db->error[--n] = '\0';
+}
+
+/* The connection is gone or unusable: count it, drop it, answer 503. */
+static enum cg_err
+unavailable(struct db *db, const char *what)
+{
+    if (db->conn != NULL && db->error[0] == '\0')
+        set_error(db, "08000", PQerrorMessage(db->conn));
+    log_warn("database unavailable (%s): %s", what, db->error);
+    if (db->metrics != NULL)
+        metrics_count_db_error(db->metrics);
+    db_disconnect(db);
+    return CG_ERR_DATABASE_UNAVAILABLE;
+}
+
+/* Wait until fd is ready for events or the deadline passes. */
+static int
+wait_fd(int fd, short events, int64_t deadline_ms)
+{
+    for (;;) {
+        struct pollfd p = {fd, events, 0};
+        int64_t left = deadline_ms - clock_mono_ms();
+        int rc;
+
+        if (left <= 0)
+            return 0;
+        rc = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (rc > 0)
+            return 1;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static enum cg_err
+connect_db(struct db *db, int64_t deadline_ms)
+{
+    static const char *const keys[] = {"dbname", "application_name", NULL};
+    const char *values[] = {db->conninfo, "cordgate", NULL};
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+
+    db->conn = PQconnectStartParams(keys, values, 1);
+    if (db->conn == NULL) {
+        set_error(db, "08000", "out of memory");
+        return unavailable(db, "connect");
+    }
+    if (PQstatus(db->conn) == CONNECTION_BAD) {
+        set_error(db, "08000", PQerrorMessage(db->conn));
+        return unavailable(db, "connect");
+    }
+    while (st != PGRES_POLLING_OK) {
+        int rc;
+
+        if (st == PGRES_POLLING_FAILED) {
+            set_error(db, "08000", PQerrorMessage(db->conn));
+            return unavailable(db, "connect");
+        }
+        rc = wait_fd(PQsocket(db->conn),
+                     st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                     deadline_ms);
+        if (rc <= 0) {
+            set_error(db, "08000",
+                      rc == 0 ? "connection timed out" : strerror(errno));
+            return unavailable(db, "connect");
+        }
+        st = PQconnectPoll(db->conn);
+    }
+    if (PQsetnonblocking(db->conn, 1) != 0) {
+        set_error(db, "08000", PQerrorMessage(db->conn));
+        return unavailable(db, "connect");
+    }
+    log_debug("connected to the database");
+    return CG_ERR_OK;
+}
+
+static void
+clear_result(void *p)
+{
+    PQclear(p);
+}
+
+/* Flush, then collect every result; keep the last one. */
+static enum cg_err
+collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out)
+{
+    PGresult *last = NULL, *res;
+    int rc;
+
+    while ((rc = PQflush(db->conn)) == 1)
+        if (wait_fd(PQsocket(db->conn), POLLIN | POLLOUT, deadline_ms) <= 0 ||
+            PQconsumeInput(db->conn) == 0)
+            goto out_unavailable;
+    if (rc < 0)
+        goto out_unavailable;
+    for (;;) {
+        while (PQisBusy(db->conn)) {
+            if (wait_fd(PQsocket(db->conn), POLLIN, deadline_ms) <= 0) {
+                /* Stop the statement server-side; the connection goes. */
+                PGcancel *c = PQgetCancel(db->conn);
+                char err[64];
+
+                if (c != NULL) {
+                    PQcancel(c, err, sizeof(err));
+                    PQfreeCancel(c);
+                }
+                set_error(db, "57014", "request deadline passed");
+                goto out_unavailable;
+            }
+            if (PQconsumeInput(db->conn) == 0)
+                goto out_unavailable;
+        }
+        res = PQgetResult(db->conn);
+        if (res == NULL)
+            break;
+        PQclear(last);
+        last = res;
+    }
+    if (last == NULL) {
+        set_error(db, "XX000", "no result");
+        return CG_ERR_INTERNAL;
+    }
+    switch (PQresultStatus(last)) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+        break;
+    default: {
+        const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
+
+        set_error(db, state ? state : "XX000", PQresultErrorMessage(last));
+        PQclear(last);
+        /* Class 08 (connection) and 57P (operator intervention: shutdown,
+         * crash recovery) mean the server is not there for us. */
+        if (PQstatus(db->conn) == CONNECTION_BAD ||
+            strncmp(db->sqlstate, "08", 2) == 0 ||
+            strncmp(db->sqlstate, "57P", 3) == 0)
+            return unavailable(db, "statement");
+        if (db->metrics != NULL)
+            metrics_count_db_error(db->metrics);
+        return CG_ERR_INTERNAL;
+    }
+    }
+    if (out == NULL) {
+        PQclear(last);
+        return CG_ERR_OK;
+    }
+    if (arena_cleanup_add(a, clear_result, last) != 0) {
+        PQclear(last);
+        return CG_ERR_INTERNAL;
+    }
+    *out = last;
+    return CG_ERR_OK;
+
+out_unavailable:
+    PQclear(last);
+    return unavailable(db, "statement");
+}
+
+static enum cg_err
+ensure_connected(struct db *db, int64_t deadline_ms)
+{
+    db->sqlstate[0] = '\0';
+    db->error[0] = '\0';
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_BAD)
+        db_disconnect(db);
+    if (db->conn == NULL)
+        return connect_db(db, deadline_ms);
+    return CG_ERR_OK;
+}
+
+enum cg_err
+db_exec(struct db *db, struct arena *a, int64_t deadline_ms, const char *sql,
+        int nparams, const char *const *values, const int *lengths,
+        PGresult **res)
+{
+    enum cg_err e = ensure_connected(db, deadline_ms);
+
+    if (e != CG_ERR_OK)
+        return e;
+    if (!PQsendQueryParams(db->conn, sql, nparams, NULL, values, lengths, NULL,
+                           0))
+        return unavailable(db, "send");
+    return collect(db, a, deadline_ms, res);
+}
+
+enum cg_err
+db_exec_script(struct db *db, struct arena *a, int64_t deadline_ms,
+               const char *sql)
+{
+    enum cg_err e = ensure_connected(db, deadline_ms);
+
+    if (e != CG_ERR_OK)
+        return e;
+    if (!PQsendQuery(db->conn, sql))
+        return unavailable(db, "send");
+    return collect(db, a, deadline_ms, NULL);
+}

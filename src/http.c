@@ -1,0 +1,301 @@
+/* Requests (method, path, query, headers, bounded body) and responses. */
+#include "cordgate/http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cordgate/arena.h"
+
+static const struct {
+    enum http_method method;
+    const char *name;
+} methods[] = {
+    {HTTP_GET, "GET"},         {HTTP_HEAD, "HEAD"},     {HTTP_POST, "POST"},
+    {HTTP_PUT, "PUT"},         {HTTP_DELETE, "DELETE"}, {HTTP_PATCH, "PATCH"},
+    {HTTP_OPTIONS, "OPTIONS"},
+};
+
+enum http_method
+http_method_parse(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < CG_ARRAY_LEN(methods); i++)
+        if (strcmp(methods[i].name, name) == 0)
+            return methods[i].method;
+    return HTTP_OTHER;
+}
+
+const char *
+http_methods_format(struct arena *a, unsigned mask)
+{
+    struct buf b;
+    size_t i;
+
+    buf_init(&b, a, 256);
+    for (i = 0; i < CG_ARRAY_LEN(methods); i++) {
+        if (!(mask & methods[i].method))
+            continue;
+        if ((b.len > 0 && buf_append_str(&b, ", ") != 0) ||
+            buf_append_str(&b, methods[i].name) != 0)
+            return NULL;
+    }
+    return b.data ? b.data : "";
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int
+http_percent_decode(struct arena *a, const char *p, size_t n,
+                    bool plus_is_space, struct str *out)
+{
+    char *d = arena_alloc(a, n + 1);
+    size_t i, j = 0;
+
+    if (d == NULL)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '%') {
+            int hi, lo;
+
+            if (i + 2 >= n)
+                return -1;
+            hi = hexval(p[i + 1]);
+            lo = hexval(p[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            d[j++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (plus_is_space && p[i] == '+') {
+            d[j++] = ' ';
+        } else {
+            d[j++] = p[i];
+        }
+    }
+    d[j] = '\0';
+    out->p = d;
+    out->len = j;
+    return 0;
+}
+
+/*
+ * Split the raw path into percent-decoded segments, so that an encoded "/"
+ * stays inside its segment.  "." and ".." segments and empty ones other than
+ * a trailing slash make the path unroutable; no route has them.
+ */
+static void
+split_path(struct request *r)
+{
+    const char *p = r->path.p, *end = r->path.p + r->path.len;
+
+    r->nsegments = 0;
+    if (r->path.len == 0 || p[0] != '/') {
+        r->bad_path = true;
+        return;
+    }
+    p++;
+    while (p < end) {
+        const char *s = p;
+        struct str raw, dec;
+
+        while (p < end && *p != '/')
+            p++;
+        raw = (struct str){s, (size_t)(p - s)};
+        if (p < end)
+            p++; /* the slash */
+        if (raw.len == 0 && p == end && s == end)
+            break; /* trailing slash */
+        if (raw.len == 0 || str_eq_cstr(raw, ".") || str_eq_cstr(raw, "..") ||
+            r->nsegments == HTTP_MAX_SEGMENTS ||
+            http_percent_decode(r->arena, raw.p, raw.len, false, &dec) != 0) {
+            r->bad_path = true;
+            return;
+        }
+        r->segments[r->nsegments++] = dec;
+    }
+}
+
+/* Read the body to EOF whatever CONTENT_LENGTH says (nginx sends "", Apache
+ * nothing, a chunked upload has none), keeping at most max bytes. */
+static enum cg_err
+read_body(struct request *r, const struct http_source *src, size_t max)
+{
+    const char *cl = src->param(src->ud, "CONTENT_LENGTH");
+    size_t cap = 0, len = 0;
+    char *data = NULL;
+    char sink[16384];
+
+    if (cl != NULL && cl[0] != '\0') {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(cl, &end, 10);
+        if (errno != 0 || *end != '\0' || cl[0] == '-' || v > max)
+            r->body_too_large = errno == 0 && *end == '\0' && cl[0] != '-';
+        else
+            cap = (size_t)v; /* a hint for the first allocation only */
+    }
+    for (;;) {
+        ssize_t n;
+
+        if (r->body_too_large) {
+            n = src->read(src->ud, sink, sizeof(sink));
+        } else {
+            if (len == cap) {
+                size_t ncap = cap < 4096 ? 4096 : cap * 2;
+                char *nd;
+
+                if (ncap > max + 1)
+                    ncap = max + 1;
+                nd = arena_alloc(r->arena, ncap + 1);
+                if (nd == NULL)
+                    return CG_ERR_INTERNAL;
+                if (len > 0)
+                    memcpy(nd, data, len);
+                data = nd;
+                cap = ncap;
+            }
+            if (data == NULL) {
+                data = arena_alloc(r->arena, cap + 1);
+                if (data == NULL)
+                    return CG_ERR_INTERNAL;
+            }
+            n = src->read(src->ud, data + len, cap - len);
+        }
+        if (n < 0)
+            return CG_ERR_INVALID_REQUEST;
+        if (n == 0)
+            break;
+        if (!r->body_too_large) {
+            len += (size_t)n;
+            if (len > max)
+                r->body_too_large = true;
+        }
+    }
+    if (r->body_too_large) {
+        r->body = STR_NULL;
+        return CG_ERR_OK;
+    }
+    if (data != NULL)
+        data[len] = '\0';
+    r->body = (struct str){data ? data : "", len};
+    return CG_ERR_OK;
+}
+
+enum cg_err
+http_request_init(struct request *r, struct arena *a,
+                  const struct http_source *src, size_t max_body,
+                  const char *base_path)
+{
+    const char *uri, *q;
+    size_t base_len = base_path ? strlen(base_path) : 0;
+
+    r->arena = a;
+    r->method_name = src->param(src->ud, "REQUEST_METHOD");
+    if (r->method_name == NULL)
+        r->method_name = "";
+    r->method = http_method_parse(r->method_name);
+    r->status = 200;
+    buf_init(&r->headers, a, 8192);
+    buf_init(&r->out, a, HTTP_MAX_RESPONSE);
+
+    /* REQUEST_URI is the raw URI in every server; SCRIPT_NAME + PATH_INFO
+     * rebuild it (decoded, without query) for a bare cgi-fcgi. */
+    uri = src->param(src->ud, "REQUEST_URI");
+    if (uri == NULL || uri[0] == '\0') {
+        const char *sn = src->param(src->ud, "SCRIPT_NAME");
+        const char *pi = src->param(src->ud, "PATH_INFO");
+        const char *qs = src->param(src->ud, "QUERY_STRING");
+
+        uri = arena_printf(a, "%s%s%s%s", sn ? sn : "", pi ? pi : "",
+                           qs && qs[0] ? "?" : "", qs && qs[0] ? qs : "");
+        if (uri == NULL)
+            return CG_ERR_INTERNAL;
+    }
+    q = strchr(uri, '?');
+    r->path = (struct str){uri, q ? (size_t)(q - uri) : strlen(uri)};
+    r->query = q ? str_from_cstr(q + 1) : STR_NULL;
+    if (base_len > 0 && r->path.len >= base_len &&
+        memcmp(r->path.p, base_path, base_len) == 0 &&
+        (r->path.len == base_len || r->path.p[base_len] == '/')) {
+        r->path.p += base_len;
+        r->path.len -= base_len;
+        if (r->path.len == 0)
+            r->path = STR_LIT("/");
+    }
+    split_path(r);
+
+    r->authorization = src->param(src->ud, "HTTP_AUTHORIZATION");
+    if (r->authorization == NULL)
+        r->authorization = src->param(src->ud, "REDIRECT_HTTP_AUTHORIZATION");
+    r->content_type = src->param(src->ud, "CONTENT_TYPE");
+    return read_body(r, src, max_body);
+}
+
+bool
+http_query_get(struct request *r, const char *name, struct str *out)
+{
+    const char *p = r->query.p, *end = r->query.p + r->query.len;
+    size_t nlen = strlen(name);
+
+    while (p != NULL && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pend = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pend - p));
+        struct str key;
+
+        if (http_percent_decode(r->arena, p, (size_t)((eq ? eq : pend) - p),
+                                true, &key) == 0 &&
+            key.len == nlen && memcmp(key.p, name, nlen) == 0) {
+            if (eq == NULL) {
+                *out = STR_LIT("");
+                return true;
+            }
+            return http_percent_decode(r->arena, eq + 1,
+                                       (size_t)(pend - eq - 1), true, out) == 0;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return false;
+}
+
+int
+http_add_header(struct request *r, const char *name, const char *value)
+{
+    return buf_printf(&r->headers, "%s: %s\r\n", name, value);
+}
+
+int
+http_response_serialize(struct request *r, struct buf *dst)
+{
+    if (buf_printf(dst,
+                   "Status: %d %s\r\n"
+                   "Content-Type: %s\r\n"
+                   "Content-Length: %zu\r\n"
+                   "Cache-Control: no-store\r\n",
+                   r->status, err_reason(r->status),
+                   r->response_type ? r->response_type
+                                    : "application/json; charset=utf-8",
+                   r->out.len) != 0 ||
+        buf_append(dst, r->headers.data ? r->headers.data : "",
+                   r->headers.len) != 0 ||
+        buf_append(dst, "\r\n", 2) != 0)
+        return -1;
+    if (r->method == HTTP_HEAD)
+        return 0;
+    return buf_append(dst, r->out.data ? r->out.data : "", r->out.len);
+}

@@ -1,0 +1,510 @@
+/* The listening socket, the pre-forked pool and its signals. */
+#include "cordgate/supervisor.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cordgate/config.h"
+#include "cordgate/context.h"
+#include "cordgate/log.h"
+#include "cordgate/metrics.h"
+#include "cordgate/router.h"
+#include "cordgate/worker.h"
+
+#define SYSTEMD_FIRST_FD 3
+#define BACKLOG          1024
+/* A worker that dies sooner than this after its start counts as a failed
+ * start; repeated failed starts back off up to MAX_BACKOFF_MS. */
+#define QUICK_DEATH_MS 1000
+#define MAX_BACKOFF_MS 10000
+
+struct listener {
+    int fd;
+    char *unix_path; /* set when we created the socket file */
+    const char *how; /* for the start-up log line */
+};
+
+struct kid {
+    pid_t pid;
+    int slot;
+    bool retiring; /* replaced on SIGHUP; not respawned */
+    int64_t started_ms;
+};
+
+struct slot {
+    pid_t pid;          /* 0 when empty */
+    int fails;          /* consecutive quick deaths */
+    int64_t respawn_at; /* when an empty slot may be refilled */
+};
+
+struct master {
+    struct config *cfg;
+    const char *config_file;
+    struct listener *lst;
+    struct metrics *metrics;
+    struct slot *slots;
+    unsigned long nslots;
+    struct kid *kids;
+    size_t nkids, capkids;
+    bool stopping;
+    int64_t drain_deadline;
+    int sigfd;
+};
+
+/* systemd socket activation: LISTEN_PID must be us, the socket is fd 3. */
+static int
+systemd_socket(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+    if (pid == NULL || fds == NULL || atol(pid) != (long)getpid() ||
+        atoi(fds) < 1)
+        return -1;
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    fcntl(SYSTEMD_FIRST_FD, F_SETFD, FD_CLOEXEC);
+    return SYSTEMD_FIRST_FD;
+}
+
+static int
+open_unix(struct listener *l, const char *path, unsigned long mode)
+{
+    struct sockaddr_un sa;
+    int fd;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* A socket file left by a crashed run is replaced; a live one is not. */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        close(fd);
+        errno = EADDRINUSE;
+        return -1;
+    }
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        chmod(path, (mode_t)mode) != 0 || listen(fd, BACKLOG) != 0) {
+        int saved = errno;
+
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    l->unix_path = strdup(path);
+    return fd;
+}
+
+static int
+open_tcp(const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+    char host[256];
+    struct addrinfo hints, *res, *ai;
+    int fd = -1, one = 1, rc;
+
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+            listen(fd, BACKLOG) == 0)
+            break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* LISTEN_FDS, then a listening socket on fd 0, then CORDGATE_LISTEN. */
+static int
+listener_open(struct listener *l, const struct config *cfg)
+{
+    memset(l, 0, sizeof(*l));
+    l->fd = systemd_socket();
+    l->how = "systemd socket (fd 3)";
+    if (l->fd < 0 && !FCGX_IsCGI()) {
+        l->fd = 0;
+        l->how = "inherited socket (fd 0)";
+    }
+    if (l->fd < 0) {
+        l->how = cfg->listen;
+        if (cfg->listen[0] == '/' || cfg->listen[0] == '.')
+            l->fd = open_unix(l, cfg->listen, cfg->listen_mode);
+        else
+            l->fd = open_tcp(cfg->listen);
+        if (l->fd < 0) {
+            fprintf(stderr, "cordgate: cannot listen on %s: %s\n", cfg->listen,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    /* Idle workers wait in epoll; whoever loses the race for a connection
+     * gets EAGAIN instead of blocking in accept. */
+    fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+static void
+listener_close(struct listener *l)
+{
+    if (l->unix_path != NULL) {
+        unlink(l->unix_path);
+        free(l->unix_path);
+        l->unix_path = NULL;
+    }
+    if (l->fd > 0)
+        close(l->fd);
+}
+
+static void
+block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGQUIT);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+static int
+write_pid_file(const char *path)
+{
+    FILE *f;
+
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    return fclose(f);
+}
+
+static void
+spawn(struct master *m, int slot)
+{
+    pid_t pid;
+
+    if (m->nkids == m->capkids) {
+        size_t cap = m->capkids ? m->capkids * 2 : 16;
+        struct kid *k = realloc(m->kids, cap * sizeof(*k));
+
+        if (k == NULL) {
+            log_error("cannot track a new worker: out of memory");
+            m->slots[slot].respawn_at = clock_mono_ms() + 1000;
+            return;
+        }
+        m->kids = k;
+        m->capkids = cap;
+    }
+    pid = fork();
+    if (pid < 0) {
+        log_error("fork: %s", strerror(errno));
+        m->slots[slot].respawn_at = clock_mono_ms() + 1000;
+        return;
+    }
+    if (pid == 0) {
+        int status;
+
+        /* A worker outlives no master: it drains and exits with it. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1)
+            _exit(0);
+        close(m->sigfd);
+        status = worker_run(m->cfg, m->lst->fd, m->metrics);
+        log_close();
+        _exit(status);
+    }
+    m->kids[m->nkids++] = (struct kid){pid, slot, false, clock_mono_ms()};
+    m->slots[slot].pid = pid;
+    m->slots[slot].respawn_at = 0;
+}
+
+static struct kid *
+find_kid(struct master *m, pid_t pid)
+{
+    size_t i;
+
+    for (i = 0; i < m->nkids; i++)
+        if (m->kids[i].pid == pid)
+            return &m->kids[i];
+    return NULL;
+}
+
+static void
+reap(struct master *m)
+{
+    pid_t pid;
+    int status;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        struct kid *k = find_kid(m, pid), gone;
+        struct slot *s;
+        enum worker_exit why;
+        int64_t now = clock_mono_ms(), lived;
+
+        if (k == NULL)
+            continue;
+        gone = *k;
+        *k = m->kids[--m->nkids];
+        if (gone.retiring || m->stopping)
+            continue;
+        s = &m->slots[gone.slot];
+        s->pid = 0;
+        lived = now - gone.started_ms;
+        if (WIFSIGNALED(status)) {
+            why = WORKER_EXIT_KILLED;
+            log_warn("worker %ld killed by signal %d", (long)pid,
+                     WTERMSIG(status));
+        } else if (WEXITSTATUS(status) != 0) {
+            why = WORKER_EXIT_FAILED;
+            log_warn("worker %ld exited with status %d", (long)pid,
+                     WEXITSTATUS(status));
+        } else {
+            why = WORKER_EXIT_RECYCLED;
+        }
+        metrics_count_restart(m->metrics, why);
+        if (why != WORKER_EXIT_RECYCLED && lived < QUICK_DEATH_MS) {
+            int64_t delay = 100LL << (s->fails < 7 ? s->fails : 7);
+
+            s->fails++;
+            if (delay > MAX_BACKOFF_MS)
+                delay = MAX_BACKOFF_MS;
+            /* The first quick death is retried at once. */
+            s->respawn_at = s->fails == 1 ? now : now + delay;
+            if (s->fails > 1)
+                log_warn("workers keep dying; next start in %lld ms",
+                         (long long)delay);
+        } else {
+            s->fails = 0;
+            s->respawn_at = now;
+        }
+    }
+}
+
+static void
+signal_all(struct master *m, int sig)
+{
+    size_t i;
+
+    for (i = 0; i < m->nkids; i++)
+        kill(m->kids[i].pid, sig);
+}
+
+static int
+make_slots(struct master *m, unsigned long n)
+{
+    struct slot *s = calloc(n, sizeof(*s));
+    unsigned long i;
+
+    if (s == NULL)
+        return -1;
+    for (i = 0; i < n; i++)
+        s[i].respawn_at = clock_mono_ms();
+    free(m->slots);
+    m->slots = s;
+    m->nslots = n;
+    return 0;
+}
+
+/* SIGHUP: read the configuration again and replace every worker.  The new
+ * workers start before the old ones are told to finish, so the pool never
+ * shrinks. */
+static void
+reload(struct master *m)
+{
+    struct config *next = malloc(sizeof(*next));
+    char err[512];
+    size_t i;
+
+    if (next == NULL || config_load(next, m->config_file, err, sizeof(err))) {
+        log_error("reload failed, keeping the running configuration: %s",
+                  next ? err : "out of memory");
+        free(next);
+        return;
+    }
+    if (strcmp(next->listen, m->cfg->listen) != 0)
+        log_warn("CORDGATE_LISTEN changed; it takes effect on restart");
+    if (next->workers == 0)
+        next->workers = m->cfg->workers;
+    if (make_slots(m, next->workers) != 0) {
+        log_error("reload failed: out of memory");
+        config_free(next);
+        free(next);
+        return;
+    }
+    config_free(m->cfg);
+    free(m->cfg);
+    m->cfg = next;
+    log_set_level(next->log_level);
+    for (i = 0; i < m->nkids; i++) {
+        m->kids[i].retiring = true;
+        kill(m->kids[i].pid, SIGTERM);
+    }
+    metrics_set_workers(m->metrics, next->workers);
+    log_info("configuration reloaded; replacing workers (%lu)", next->workers);
+}
+
+static void
+handle_signals(struct master *m)
+{
+    struct signalfd_siginfo si;
+
+    while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGCHLD:
+            reap(m);
+            break;
+        case SIGTERM:
+        case SIGINT:
+        case SIGQUIT:
+            if (!m->stopping) {
+                int64_t grace = 2 * (int64_t)m->cfg->request_timeout_ms;
+
+                log_info("stopping: finishing requests in flight");
+                m->stopping = true;
+                m->drain_deadline =
+                    clock_mono_ms() + (grace > 10000 ? grace : 10000);
+                signal_all(m, SIGTERM);
+            }
+            break;
+        case SIGHUP:
+            if (!m->stopping)
+                reload(m);
+            break;
+        case SIGUSR1:
+            log_reopen();
+            signal_all(m, SIGUSR1);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static int
+run_master(struct master *m)
+{
+    sigset_t set;
+    unsigned long i;
+
+    block_signals(&set);
+    m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (m->sigfd < 0 || make_slots(m, m->cfg->workers) != 0) {
+        log_error("cannot start the master: %s", strerror(errno));
+        return 1;
+    }
+    metrics_set_workers(m->metrics, m->cfg->workers);
+    log_info("cordgate %s serving on %s with %lu workers", CORDGATE_VERSION,
+             m->lst->how, m->cfg->workers);
+    for (;;) {
+        int64_t now = clock_mono_ms(), wait = 1000;
+        struct pollfd p = {m->sigfd, POLLIN, 0};
+
+        if (!m->stopping) {
+            for (i = 0; i < m->nslots; i++) {
+                struct slot *s = &m->slots[i];
+
+                if (s->pid != 0)
+                    continue;
+                if (s->respawn_at <= now)
+                    spawn(m, (int)i);
+                else if (s->respawn_at - now < wait)
+                    wait = s->respawn_at - now;
+            }
+        } else if (m->nkids == 0) {
+            break;
+        } else if (now >= m->drain_deadline) {
+            log_warn("drain deadline passed; killing %zu workers", m->nkids);
+            signal_all(m, SIGKILL);
+            m->drain_deadline = now + 60000;
+        }
+        if (poll(&p, 1, (int)wait) > 0)
+            handle_signals(m);
+    }
+    log_info("stopped");
+    return 0;
+}
+
+int
+supervisor_run(struct config *cfg, const char *config_file)
+{
+    struct listener lst;
+    struct master m;
+    int status;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (listener_open(&lst, cfg) != 0)
+        return 1;
+    memset(&m, 0, sizeof(m));
+    m.cfg = cfg;
+    m.config_file = config_file;
+    m.lst = &lst;
+    m.metrics = metrics_create(router_route_count());
+    if (m.metrics == NULL) {
+        log_error("cannot map the metrics: %s", strerror(errno));
+        listener_close(&lst);
+        return 1;
+    }
+    if (write_pid_file(cfg->pid_file) != 0)
+        log_warn("cannot write %s: %s", cfg->pid_file, strerror(errno));
+    if (cfg->workers == 0) {
+        sigset_t set;
+
+        /* One process, no master: spawn-fcgi -F, mod_fcgid, --workers 0. */
+        block_signals(&set);
+        log_info("cordgate %s serving on %s in a single process",
+                 CORDGATE_VERSION, lst.how);
+        status = worker_run(cfg, lst.fd, m.metrics);
+    } else {
+        status = run_master(&m);
+        if (m.sigfd >= 0)
+            close(m.sigfd);
+    }
+    if (cfg->pid_file != NULL && cfg->pid_file[0] != '\0')
+        unlink(cfg->pid_file);
+    listener_close(&lst);
+    metrics_destroy(m.metrics);
+    free(m.slots);
+    free(m.kids);
+    config_free(m.cfg);
+    free(m.cfg);
+    return status;
+}
