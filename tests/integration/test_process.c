@@ -1,0 +1,304 @@
+/* The process model: respawn, drain, recycle, reload, config errors. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "harness.h"
+
+static pid_t master;
+
+static void
+stop_master(void)
+{
+    it_stop(master);
+    master = 0;
+}
+
+static char *
+spare(const char *path)
+{
+    static char buf[1024];
+
+    snprintf(buf, sizeof(buf), "%s%s", it_env("CORDGATE_TEST_SPARE_URL"), path);
+    return buf;
+}
+
+static size_t
+wait_for_workers(pid_t parent, size_t want, pid_t *out, int timeout_ms)
+{
+    size_t n = 0;
+    int waited;
+
+    for (waited = 0; waited <= timeout_ms; waited += 20) {
+        n = it_children(parent, out, 64);
+        if (n == want)
+            break;
+        it_sleep_ms(20);
+    }
+    return n;
+}
+
+TestSuite(process, .fini = stop_master);
+
+Test(process, killed_worker_is_replaced_while_service_answers)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=3", NULL};
+    pid_t before[64], after[64], victim;
+    size_t n, i, j;
+    int k, replaced = 0;
+    struct it_response r;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    n = wait_for_workers(master, 3, before, 5000);
+    cr_assert_eq(n, 3);
+    victim = before[0];
+    cr_assert_eq(kill(victim, SIGKILL), 0);
+    /* The service keeps answering while the master replaces the worker. */
+    for (k = 0; k < 40; k++) {
+        it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
+        cr_assert_eq(r.status, 200, "request %d: %ld %s", k, r.status, r.body);
+        it_response_free(&r);
+        it_sleep_ms(25);
+    }
+    n = wait_for_workers(master, 3, after, 1000);
+    cr_assert_eq(n, 3, "the pool has %zu workers", n);
+    for (i = 0; i < n; i++) {
+        cr_assert_neq(after[i], victim);
+        for (j = 0; j < 3 && after[i] != before[j]; j++)
+            ;
+        replaced += j == 3;
+    }
+    cr_assert_eq(replaced, 1);
+    it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
+    cr_assert(
+        strstr(r.body, "cordgate_worker_restarts_total{reason=\"killed\"} 1\n"),
+        "%s", r.body);
+    it_response_free(&r);
+}
+
+/* A body that arrives in two halves, the second only when released. */
+struct slow_upload {
+    const char *url;
+    size_t sent, half, total;
+    volatile int release, first_half_sent;
+    long status;
+    char body[256];
+    size_t body_len;
+};
+
+static size_t
+slow_read(char *dst, size_t size, size_t n, void *ud)
+{
+    struct slow_upload *u = ud;
+    size_t room = size * n, give;
+
+    if (u->sent == u->half) {
+        u->first_half_sent = 1;
+        while (!u->release)
+            it_sleep_ms(10);
+    }
+    give = (u->sent < u->half ? u->half : u->total) - u->sent;
+    if (give > room)
+        give = room;
+    memset(dst, 'z', give);
+    u->sent += give;
+    return give;
+}
+
+static size_t
+slow_write(char *p, size_t size, size_t n, void *ud)
+{
+    struct slow_upload *u = ud;
+    size_t add = size * n;
+
+    if (u->body_len + add < sizeof(u->body)) {
+        memcpy(u->body + u->body_len, p, add);
+        u->body_len += add;
+    }
+    return add;
+}
+
+static void *
+slow_request(void *arg)
+{
+    struct slow_upload *u = arg;
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+
+    curl_easy_setopt(c, CURLOPT_URL, u->url);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "GET");
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)u->total);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, u);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, slow_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, u);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &u->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+Test(process, sigterm_drains_the_request_in_flight_then_exits_0)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=2", NULL};
+    struct slow_upload u;
+    pthread_t t;
+    int k, status;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    memset(&u, 0, sizeof(u));
+    u.url = spare("/healthz");
+    u.total = 200000;
+    u.half = 100000;
+    cr_assert_eq(pthread_create(&t, NULL, slow_request, &u), 0);
+    for (k = 0; k < 500 && !u.first_half_sent; k++)
+        it_sleep_ms(10);
+    cr_assert(u.first_half_sent);
+    it_sleep_ms(300); /* nginx streams the first half to a worker */
+    cr_assert_eq(kill(master, SIGTERM), 0);
+    it_sleep_ms(300);
+    /* Still draining: the worker is waiting for the rest of the body. */
+    cr_assert_eq(it_wait(master, 0), -1,
+                 "the master exited before the "
+                 "request in flight finished");
+    u.release = 1;
+    pthread_join(t, NULL);
+    cr_assert_eq(u.status, 200, "in-flight request got %ld: %.*s", u.status,
+                 (int)u.body_len, u.body);
+    cr_assert(strstr(u.body, "\"status\":\"ok\"") != NULL);
+    status = it_wait(master, 10000);
+    cr_assert_eq(status, 0, "exit status %d", status);
+    master = 0;
+}
+
+Test(process, workers_are_recycled_after_max_requests)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=1",
+                                      "CORDGATE_MAX_REQUESTS=3", NULL};
+    pid_t first[4], now[4];
+    struct it_response r;
+    int k;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    cr_assert_eq(wait_for_workers(master, 1, first, 5000), 1);
+    for (k = 0; k < 7; k++) {
+        it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
+        cr_assert_eq(r.status, 200, "request %d: %ld", k, r.status);
+        it_response_free(&r);
+    }
+    cr_assert_eq(wait_for_workers(master, 1, now, 2000), 1);
+    cr_assert_neq(now[0], first[0]);
+    it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
+    cr_assert(strstr(r.body,
+                     "cordgate_worker_restarts_total{reason=\"recycled\"} 2\n"),
+              "%s", r.body);
+    it_response_free(&r);
+}
+
+Test(process, sighup_replaces_every_worker)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=2", NULL};
+    pid_t before[8], after[8];
+    size_t i, j;
+    struct it_response r;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    cr_assert_eq(wait_for_workers(master, 2, before, 5000), 2);
+    cr_assert_eq(kill(master, SIGHUP), 0);
+    it_sleep_ms(500);
+    cr_assert_eq(wait_for_workers(master, 2, after, 3000), 2);
+    for (i = 0; i < 2; i++)
+        for (j = 0; j < 2; j++)
+            cr_assert_neq(after[i], before[j]);
+    it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    it_response_free(&r);
+}
+
+Test(process, single_process_mode_serves_without_a_master)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=0", NULL};
+    pid_t kids[4];
+    struct it_response r;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    it_http("GET", spare("/healthz"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    it_response_free(&r);
+    cr_assert_eq(it_children(master, kids, 4), 0);
+}
+
+struct bad_config {
+    const char *setting;
+    const char *mention;
+};
+
+Test(config, bad_values_exit_2_with_one_line)
+{
+    static const struct bad_config rows[] = {
+        {"CORDGATE_WORKERS=abc", "CORDGATE_WORKERS"},
+        {"CORDGATE_WORKERS=-4", "CORDGATE_WORKERS"},
+        {"CORDGATE_MAX_BODY=0", "CORDGATE_MAX_BODY"},
+        {"CORDGATE_MAX_BODY=12parsecs", "CORDGATE_MAX_BODY"},
+        {"CORDGATE_REQUEST_TIMEOUT=soon", "CORDGATE_REQUEST_TIMEOUT"},
+        {"CORDGATE_LISTEN=nowhere", "CORDGATE_LISTEN"},
+        {"CORDGATE_LISTEN=127.0.0.1:99999", "CORDGATE_LISTEN"},
+        {"CORDGATE_LOG_LEVEL=chatty", "CORDGATE_LOG_LEVEL"},
+        {"CORDGATE_TEST_TOKENS=perhaps", "CORDGATE_TEST_TOKENS"},
+        {"CORDGATE_TEST_TOKENS=1", "CORDGATE_TEST_APP_ID"},
+    };
+    const char *bin = it_env("CORDGATE_TEST_BIN");
+    size_t i;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *argv[] = {bin, "serve", NULL};
+        const char *env[] = {rows[i].setting, NULL};
+        char err[1024];
+        int status = it_run(argv, env, err, sizeof(err));
+        char *nl = strchr(err, '\n');
+
+        cr_assert_eq(status, 2, "%s: exit %d, stderr %s", rows[i].setting,
+                     status, err);
+        cr_assert(nl != NULL && nl[1] == '\0', "%s: not one line: %s",
+                  rows[i].setting, err);
+        cr_assert(strstr(err, rows[i].mention) != NULL, "%s: %s",
+                  rows[i].setting, err);
+    }
+}
+
+Test(config, unknown_command_and_option_exit_2)
+{
+    const char *bin = it_env("CORDGATE_TEST_BIN");
+    const char *a1[] = {bin, "frobnicate", NULL};
+    const char *a2[] = {bin, "serve", "--bogus", NULL};
+    const char *a3[] = {bin, "--config", "/nonexistent/cordgate.conf", "serve",
+                        NULL};
+    char err[1024];
+
+    cr_assert_eq(it_run(a1, NULL, err, sizeof(err)), 2, "%s", err);
+    cr_assert_eq(it_run(a2, NULL, err, sizeof(err)), 2, "%s", err);
+    cr_assert_eq(it_run(a3, NULL, err, sizeof(err)), 2, "%s", err);
+    cr_assert(strstr(err, "/nonexistent/cordgate.conf") != NULL, "%s", err);
+}
+
+Test(config, help_and_version_exit_0)
+{
+    const char *bin = it_env("CORDGATE_TEST_BIN");
+    const char *a1[] = {bin, "--help", NULL};
+    const char *a2[] = {bin, "--version", NULL};
+    char err[256];
+
+    cr_assert_eq(it_run(a1, NULL, err, sizeof(err)), 0);
+    cr_assert_eq(it_run(a2, NULL, err, sizeof(err)), 0);
+}

@@ -1,0 +1,196 @@
+/* Routing, body limits and health, through nginx to cordgate. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static char *
+url(const char *base_var, const char *path)
+{
+    static char buf[4096];
+
+    snprintf(buf, sizeof(buf), "%s%s", it_env(base_var), path);
+    return buf;
+}
+
+Test(routing, unknown_path_is_json_404)
+{
+    struct it_response r;
+
+    it_http("GET", url("CORDGATE_TEST_URL", "/v1/nothing-here"), NULL, 0, NULL,
+            &r);
+    it_assert_error(&r, 404, "not_found");
+    cr_assert(strstr(r.body, "GET /v1/nothing-here") != NULL, "%s", r.body);
+    it_response_free(&r);
+}
+
+Test(routing, unknown_path_with_a_body_is_404_not_502)
+{
+    struct it_response r;
+    size_t n = 300000;
+    char *body = malloc(n);
+
+    memset(body, 'x', n);
+    it_http("POST", url("CORDGATE_TEST_URL", "/v2/whatever"), body, n, NULL,
+            &r);
+    it_assert_error(&r, 404, "not_found");
+    it_response_free(&r);
+    free(body);
+}
+
+Test(routing, wrong_method_is_405_with_allow)
+{
+    static const char *const methods[] = {"POST", "PUT", "DELETE", "PATCH"};
+    size_t i;
+
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        struct it_response r;
+
+        it_http(methods[i], url("CORDGATE_TEST_URL", "/healthz"), "{}", 2, NULL,
+                &r);
+        it_assert_error(&r, 405, "method_not_allowed");
+        cr_assert_str_eq(it_header(&r, "Allow"), "GET, HEAD");
+        it_response_free(&r);
+    }
+}
+
+Test(routing, paths_match_case_insensitively_with_optional_slash)
+{
+    static const char *const paths[] = {"/healthz", "/healthz/", "/HealthZ",
+                                        "/healthz?x=1"};
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct it_response r;
+
+        it_http("GET", url("CORDGATE_TEST_URL", paths[i]), NULL, 0, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s: %ld %s", paths[i], r.status, r.body);
+        it_response_free(&r);
+    }
+}
+
+Test(routing, dot_segments_and_empty_segments_are_404)
+{
+    static const char *const paths[] = {"/v1//users", "/v1/x/%2e%2e/healthz",
+                                        "/v1/%2e/x", "/healthz/."};
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct it_response r;
+
+        it_http("GET", url("CORDGATE_TEST_URL", paths[i]), NULL, 0, NULL, &r);
+        it_assert_error(&r, 404, "not_found");
+        it_response_free(&r);
+    }
+}
+
+Test(routing, body_over_the_limit_is_413_and_read_whole)
+{
+    size_t n = (1u << 20) + 1;
+    char *body = malloc(n);
+    struct it_response r;
+    struct json_object *o, *m;
+
+    memset(body, 'a', n);
+    it_http("GET", url("CORDGATE_TEST_URL", "/healthz"), body, n, NULL, &r);
+    it_assert_error(&r, 413, "payload_too_large");
+    o = it_json(&r);
+    cr_assert(json_object_object_get_ex(o, "message", &m));
+    cr_assert_str_eq(json_object_get_string(m),
+                     "Request body exceeds the limit of 1048576 bytes.");
+    json_object_put(o);
+    it_response_free(&r);
+
+    /* Exactly the limit is fine. */
+    it_http("GET", url("CORDGATE_TEST_URL", "/healthz"), body, n - 1, NULL, &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    it_response_free(&r);
+    free(body);
+}
+
+Test(routing, chunked_body_over_the_limit_is_413)
+{
+    size_t n = 3u << 20;
+    char *body = malloc(n);
+    static const char *const headers[] = {"Transfer-Encoding: chunked", NULL};
+    struct it_response r;
+
+    memset(body, 'b', n);
+    it_http("GET", url("CORDGATE_TEST_URL", "/healthz"), body, n, headers, &r);
+    it_assert_error(&r, 413, "payload_too_large");
+    it_response_free(&r);
+    free(body);
+}
+
+Test(health, healthz_is_200_when_the_database_answers)
+{
+    struct it_response r;
+    struct json_object *o, *s;
+
+    it_http("GET", url("CORDGATE_TEST_URL", "/healthz"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    o = it_json(&r);
+    cr_assert(json_object_object_get_ex(o, "status", &s));
+    cr_assert_str_eq(json_object_get_string(s), "ok");
+    json_object_put(o);
+    it_response_free(&r);
+}
+
+Test(health, healthz_is_503_json_when_the_database_is_down)
+{
+    struct it_response r;
+    int i;
+
+    /* Several times: the worker must stay up and keep answering. */
+    for (i = 0; i < 6; i++) {
+        it_http("GET", url("CORDGATE_TEST_DOWN_URL", "/healthz"), NULL, 0, NULL,
+                &r);
+        it_assert_error(&r, 503, "database_unavailable");
+        /* The down instance's deadline is 2 s; never a web-server timeout. */
+        cr_assert(r.seconds < 10.0, "took %.1f s", r.seconds);
+        it_response_free(&r);
+    }
+    it_http("GET", url("CORDGATE_TEST_DOWN_URL", "/metrics"), NULL, 0, NULL,
+            &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, "cordgate_database_errors_total 0\n") == NULL,
+              "database errors were not counted:\n%s", r.body);
+    cr_assert(strstr(r.body, "cordgate_requests_total{method=\"GET\","
+                             "route=\"/healthz\",status=\"503\"}") != NULL,
+              "%s", r.body);
+    cr_assert(strstr(r.body, "cordgate_worker_restarts_total{reason="
+                             "\"killed\"} 0\n") != NULL,
+              "%s", r.body);
+    it_response_free(&r);
+}
+
+Test(health, metrics_are_prometheus_text)
+{
+    struct it_response r;
+    const char *ct;
+
+    it_http("GET", url("CORDGATE_TEST_URL", "/healthz"), NULL, 0, NULL, &r);
+    it_response_free(&r);
+    it_http("GET", url("CORDGATE_TEST_URL", "/metrics"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    ct = it_header(&r, "Content-Type");
+    cr_assert(ct != NULL && strncmp(ct, "text/plain; version=0.0.4", 25) == 0);
+    cr_assert(strstr(r.body, "# TYPE cordgate_requests_total counter\n"));
+    cr_assert(strstr(r.body, "cordgate_requests_total{method=\"GET\","
+                             "route=\"/healthz\",status=\"200\"} "));
+    cr_assert(strstr(r.body, "# TYPE cordgate_worker_restarts_total counter"));
+    cr_assert(strstr(r.body, "# TYPE cordgate_database_errors_total counter"));
+    it_response_free(&r);
+}
+
+Test(health, head_has_headers_and_no_body)
+{
+    struct it_response r;
+
+    it_http("HEAD", url("CORDGATE_TEST_URL", "/healthz"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.body_len, 0);
+    it_response_free(&r);
+}
