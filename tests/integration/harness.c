@@ -74,6 +74,7 @@ it_http(const char *method, const char *url, const char *body, size_t body_len,
     /* curl adds "Expect: 100-continue" to big bodies; not what we test. */
     hl = curl_slist_append(hl, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
