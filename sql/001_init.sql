@@ -16,6 +16,9 @@ CREATE TABLE sessions (
     expires_at  timestamptz,
     PRIMARY KEY (app_id, id)
 );
+-- An access token carries only its session id (as Cord's do), so bearer
+-- authentication finds the session, and through it the app, by id.
+CREATE UNIQUE INDEX sessions_by_id ON sessions (id);
 
 -- Ids are compared and ordered byte for byte ("C"), as they are case
 -- sensitive in Cord and keyset pagination needs a stable order.

@@ -6,12 +6,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
+
 #include "cordgate/arena.h"
+#include "cordgate/auth.h"
 #include "cordgate/buf.h"
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/handlers.h"
 #include "cordgate/http.h"
+#include "cordgate/json.h"
 
 /*
  * Routes are data: method, path, handler, the authentication it needs and
@@ -22,6 +26,8 @@
 static const struct route routes[] = {
     {HTTP_GET, "/healthz", handle_health_get, AUTH_NONE, BODY_NONE},
     {HTTP_GET, "/metrics", handle_metrics_get, AUTH_NONE, BODY_NONE},
+    {HTTP_POST, "/v1/authorize", handle_authorize_post, AUTH_NONE, BODY_JSON},
+    {HTTP_GET, "/v1/verify", handle_verify_get, AUTH_SERVER, BODY_NONE},
 };
 
 size_t
@@ -96,21 +102,139 @@ request_fail(struct request *r, enum cg_err e, const char *fmt, ...)
     return e;
 }
 
+/* Does the Content-Type name this media type (parameters allowed)? */
+static bool
+content_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    return strncasecmp(ct, type, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static void
+put_json(void *p)
+{
+    json_object_put(p);
+}
+
+/* An empty object released with the arena. */
+static struct json_object *
+new_object(struct arena *a)
+{
+    struct json_object *o = json_object_new_object();
+
+    if (o != NULL && arena_cleanup_add(a, put_json, o) != 0) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* application/x-www-form-urlencoded into an object of strings. */
+static enum cg_err
+parse_form(struct request *r)
+{
+    const char *p = r->body.p, *end = r->body.p + r->body.len;
+    struct json_object *o = new_object(r->arena);
+
+    if (o == NULL)
+        return CG_ERR_INTERNAL;
+    r->json = o;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pend = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pend - p));
+        struct str key, value = STR_LIT("");
+        struct json_object *v;
+
+        if (pend > p) {
+            if (http_percent_decode(r->arena, p, (size_t)((eq ? eq : pend) - p),
+                                    true, &key) != 0 ||
+                (eq != NULL &&
+                 http_percent_decode(r->arena, eq + 1, (size_t)(pend - eq - 1),
+                                     true, &value) != 0))
+                return request_fail(r, CG_ERR_INVALID_REQUEST,
+                                    "The form body is not correctly "
+                                    "percent-encoded.");
+            if (!json_utf8_is_valid(key.p, key.len) ||
+                !json_utf8_is_valid(value.p, value.len))
+                return request_fail(r, CG_ERR_INVALID_REQUEST,
+                                    "The request body is not valid UTF-8.");
+            v = json_object_new_string_len(value.p, (int)value.len);
+            if (v == NULL || json_object_object_add(o, key.p, v) != 0) {
+                json_object_put(v);
+                return CG_ERR_INTERNAL;
+            }
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return CG_ERR_OK;
+}
+
+/* Cord's body parsing: JSON when declared JSON (strict: an object or an
+ * array), form data when declared so, and {} for anything else. */
+static enum cg_err
+parse_body(struct request *r)
+{
+    if (content_type_is(r->content_type, "application/x-www-form-urlencoded"))
+        return parse_form(r);
+    if (!content_type_is(r->content_type, "application/json") ||
+        r->body.len == 0) {
+        r->json = new_object(r->arena);
+        return r->json ? CG_ERR_OK : CG_ERR_INTERNAL;
+    }
+    switch (json_parse(r->arena, r->body.p, r->body.len, &r->json)) {
+    case JSON_PARSE_OK:
+        break;
+    case JSON_PARSE_INVALID:
+        return request_fail(r, CG_ERR_INVALID_REQUEST,
+                            "The request body is not valid JSON: %s.",
+                            json_parse_error());
+    case JSON_PARSE_BAD_UTF8:
+        return request_fail(r, CG_ERR_INVALID_REQUEST,
+                            "The request body is not valid UTF-8.");
+    case JSON_PARSE_TOO_DEEP:
+        return request_fail(r, CG_ERR_INVALID_REQUEST,
+                            "The request body nests deeper than %d levels.",
+                            JSON_MAX_DEPTH);
+    case JSON_PARSE_NOMEM:
+        return CG_ERR_INTERNAL;
+    }
+    if (!json_object_is_type(r->json, json_type_object) &&
+        !json_object_is_type(r->json, json_type_array))
+        return request_fail(r, CG_ERR_INVALID_REQUEST,
+                            "The request body must be a JSON object.");
+    return CG_ERR_OK;
+}
+
 static enum cg_err
 check_policy(struct request *r, const struct route *rt)
 {
+    enum cg_err e;
+
     if (r->body_too_large)
         return request_fail(r, CG_ERR_PAYLOAD_TOO_LARGE,
                             "Request body exceeds the limit of %lu bytes.",
                             r->ctx->cfg->max_body);
+    /* Body errors come before authentication, as in Cord. */
     switch (rt->body) {
     case BODY_NONE:
+        break;
     case BODY_JSON:
+        if ((e = parse_body(r)) != CG_ERR_OK)
+            return e;
         break;
     }
     switch (rt->auth) {
     case AUTH_NONE:
         break;
+    case AUTH_SERVER:
+        return auth_server(r);
     }
     return CG_ERR_OK;
 }

@@ -211,6 +211,7 @@ worker_fini(struct worker *w)
     if (w->sigfd >= 0)
         close(w->sigfd);
     db_destroy(w->ctx.db);
+    free(w->ctx.access_secret);
     arena_destroy(w->arena);
 }
 

@@ -14,6 +14,8 @@ struct context {
     struct metrics *metrics;
     /* Wall clock in seconds, for token times; tests pin it. */
     int64_t (*now)(void);
+    /* The access-token signing secret, loaded on first use (malloc'd). */
+    char *access_secret;
 };
 
 int64_t clock_wall_seconds(void);

@@ -8,5 +8,7 @@ struct request;
 
 enum cg_err handle_health_get(struct request *r);
 enum cg_err handle_metrics_get(struct request *r);
+enum cg_err handle_authorize_post(struct request *r);
+enum cg_err handle_verify_get(struct request *r);
 
 #endif

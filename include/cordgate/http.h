@@ -16,6 +16,7 @@ struct arena;
 struct context;
 struct json_object;
 struct route;
+struct app;
 
 enum http_method {
     HTTP_OTHER = 0,
@@ -67,7 +68,7 @@ struct request {
     const struct route *route;
     struct str params[HTTP_MAX_PARAMS];
     struct json_object *json;
-    const char *app_id; /* the authenticated app, if the route needs one */
+    const struct app *app; /* the authenticated app, if the route needs one */
 
     /* The response. */
     int status;

@@ -10,11 +10,13 @@ struct request;
 
 enum auth_kind {
     AUTH_NONE,
+    AUTH_SERVER, /* access token or server auth token: sets r->app */
 };
 
 enum body_kind {
     BODY_NONE, /* any body is read and ignored */
-    BODY_JSON, /* parsed into r->json before the handler runs */
+    BODY_JSON, /* parsed into r->json before the handler runs; a body that
+                  is not declared JSON (or form data) is {} as in Cord */
 };
 
 struct route {

@@ -37,6 +37,31 @@ enum cg_err store_app_list(struct db *db, struct arena *a, int64_t deadline_ms,
 enum cg_err store_app_get(struct db *db, struct arena *a, int64_t deadline_ms,
                           const char *id, struct app *out) CG_MUSTCHECK;
 
+/* A new session of app_id expiring in 24 hours; its id and expiry as
+ * ISO-8601 UTC with milliseconds. */
+enum cg_err store_session_create(struct db *db, struct arena *a,
+                                 int64_t deadline_ms, const char *app_id,
+                                 const char **session_id,
+                                 const char **expires) CG_MUSTCHECK;
+
+enum session_state {
+    SESSION_VALID,
+    SESSION_MISSING,
+    SESSION_REVOKED,
+    SESSION_EXPIRED,
+};
+
+/* The session and its app (secret included). */
+enum cg_err store_session_get(struct db *db, struct arena *a,
+                              int64_t deadline_ms, const char *session_id,
+                              enum session_state *state,
+                              struct app *app) CG_MUSTCHECK;
+
+/* A value from the settings table, or NULL when it is not set. */
+enum cg_err store_setting_get(struct db *db, struct arena *a,
+                              int64_t deadline_ms, const char *key,
+                              const char **value) CG_MUSTCHECK;
+
 /* Fill hex (2n+1 bytes) with n random bytes from OpenSSL, hex-encoded. */
 int store_random_hex(char *hex, size_t n) CG_MUSTCHECK;
 

@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# cordgate in one command, for development on Debian 12.
+#
+#   deploy/quickstart.sh [--detach]   install, build, start, serve on :3337
+#   deploy/quickstart.sh stop         stop everything it started
+#   deploy/quickstart.sh status       show what runs
+#
+# Run it as root or with sudo (it installs missing Debian packages); as a
+# normal user it works once the packages are there. It:
+#   - installs the build dependencies, PostgreSQL and nginx when missing
+#     (nginx rather than lighttpd: the usual choice, and the server the
+#     tests run against);
+#   - builds a Release binary into build/;
+#   - starts a private PostgreSQL cluster in var/pg, unless
+#     CORDGATE_DATABASE_URL is set (then it uses that database);
+#   - runs `cordgate migrate`;
+#   - creates a development app once and keeps it in var/dev.env
+#     (CORDGATE_URL, CORDGATE_APP_ID, CORDGATE_APP_SECRET; mode 0600);
+#   - starts cordgate on var/run/cordgate.sock with test tokens enabled, and
+#     nginx on http://127.0.0.1:3337 in front of it.
+# It stays in the foreground until Ctrl-C, which stops what it started;
+# --detach returns as soon as http://127.0.0.1:3337/healthz answers 200.
+# Running it again is safe: the data and the app are kept, and when
+# everything already runs it says so and exits 0. Other CORDGATE_* settings
+# in the environment (CORDGATE_WORKERS, CORDGATE_LOG_LEVEL, ...) reach
+# cordgate unchanged.
+# shellcheck source-path=SCRIPTDIR/..
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+# The process and PostgreSQL helpers are shared with the test runner.
+# shellcheck source=tests/lib/common.sh
+source "$ROOT/tests/lib/common.sh"
+# shellcheck source=tests/lib/pg.sh
+source "$ROOT/tests/lib/pg.sh"
+# shellcheck source=tests/lib/nginx.sh
+source "$ROOT/tests/lib/nginx.sh"
+
+LISTEN=127.0.0.1:3337
+URL=http://$LISTEN
+VAR=$ROOT/var
+PG_DIR=$VAR/pg
+RUN_DIR=$VAR/run
+LOG_DIR=$VAR/log
+NGINX_DIR=$VAR/nginx
+SOCKET=$RUN_DIR/cordgate.sock
+CORDGATE_PID=$RUN_DIR/cordgate.pid
+NGINX_PIDFILE=$NGINX_DIR/nginx.pid
+DEV_ENV=$VAR/dev.env
+BUILD=$ROOT/build
+BIN=$BUILD/cordgate
+
+usage() {
+    # The comment block at the top of this file, without the # marks.
+    awk 'NR == 1 { next } !/^#/ { exit } !/shellcheck/ { sub(/^# ?/, ""); print }' \
+        "${BASH_SOURCE[0]}"
+}
+
+COMMAND=start
+DETACH=0
+for arg in "$@"; do
+    case $arg in
+    start | stop | status) COMMAND=$arg ;;
+    --detach | -d) DETACH=1 ;;
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+    esac
+done
+
+# Who owns the checkout. Under sudo, build/ and var/dev.env go to that user,
+# so that they can use them without sudo afterwards.
+OWNER=$(stat -c %U -- "$ROOT")
+
+# ------------------------------------------------------------ status / stop
+
+cordgate_running() { pid_file_alive "$CORDGATE_PID" cordgate; }
+nginx_running() { pid_file_alive "$NGINX_PIDFILE" nginx; }
+
+print_info() {
+    cat <<EOF
+
+cordgate is running at $URL
+  app credentials: $DEV_ENV
+  logs:            $LOG_DIR/cordgate.log, $NGINX_DIR/error.log
+  try:             curl $URL/healthz
+  stop:            deploy/quickstart.sh stop
+EOF
+}
+
+do_status() {
+    local ok=0 pid port
+    if [[ -f "$PG_DIR/data/PG_VERSION" ]]; then
+        if pg_running "$PG_DIR"; then
+            port=$(pg__configured_port "$PG_DIR")
+            echo "PostgreSQL: running (var/pg, 127.0.0.1:$port)"
+        else
+            echo "PostgreSQL: stopped (var/pg)"
+        fi
+    elif [[ -d "$PG_DIR" && ! -r "$PG_DIR" ]]; then
+        echo "PostgreSQL: var/pg is not readable by $(id -un)"
+    else
+        echo "PostgreSQL: no private cluster (var/pg)"
+    fi
+    if cordgate_running; then
+        read -r pid <"$CORDGATE_PID"
+        echo "cordgate:   running (pid $pid, $SOCKET)"
+    else
+        echo "cordgate:   stopped"
+        ok=3
+    fi
+    if nginx_running; then
+        read -r pid <"$NGINX_PIDFILE"
+        echo "nginx:      running (pid $pid, $URL)"
+    else
+        echo "nginx:      stopped"
+        ok=3
+    fi
+    echo "health:     $URL/healthz -> $(http_status "$URL/healthz")"
+    return "$ok"
+}
+
+do_stop() {
+    local any=0
+    if nginx_running; then
+        any=1
+    fi
+    # nginx first (SIGQUIT: finish requests in flight), then cordgate
+    # (SIGTERM: drain and exit), then PostgreSQL.
+    stop_pid_file "$NGINX_PIDFILE" nginx 15 QUIT
+    if cordgate_running; then
+        any=1
+    fi
+    stop_pid_file "$CORDGATE_PID" cordgate 30 TERM
+    if pg_running "$PG_DIR"; then
+        any=1
+        pg_stop "$PG_DIR"
+    fi
+    if ((any)); then
+        log "stopped"
+    else
+        log "nothing was running"
+    fi
+}
+
+case $COMMAND in
+status)
+    do_status
+    exit $?
+    ;;
+stop)
+    do_stop
+    exit 0
+    ;;
+esac
+
+# ------------------------------------------------------------ start
+
+if cordgate_running && nginx_running; then
+    log "cordgate is already running"
+    print_info
+    exit 0
+fi
+# Half of it runs (one of the two died): stop the survivor and start afresh.
+stop_pid_file "$NGINX_PIDFILE" nginx 15 QUIT
+stop_pid_file "$CORDGATE_PID" cordgate 30 TERM
+
+# What this run started, so that a failure, or Ctrl-C in the foreground,
+# stops exactly that.
+STARTED_PG=0
+READY=0
+STEP=
+
+# step TITLE: a header, and the name of the step a failure happened in.
+step() {
+    STEP=$1
+    section "$1"
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+on_exit() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    if ((READY && DETACH && rc == 0)); then
+        return 0
+    fi
+    # Show the logs on failure, but not after Ctrl-C (130) or SIGTERM (143).
+    if ((rc != 0 && rc != 130 && rc != 143)); then
+        err "quickstart failed (step: ${STEP:-start})"
+        # The logs say something only when this run started the servers.
+        if ((${#COMMON_STARTED[@]} > 0)); then
+            show_tail "$LOG_DIR/cordgate.log" 30
+            show_tail "$LOG_DIR/cordgate.out" 30
+            show_tail "$NGINX_DIR/error.log" 20
+        fi
+    fi
+    if [[ -n "${TAIL_PID:-}" ]]; then
+        kill "$TAIL_PID" 2>/dev/null
+        wait "$TAIL_PID" 2>/dev/null
+    fi
+    if ((${#COMMON_STARTED[@]} > 0)); then
+        log "stopping nginx and cordgate"
+        nginx_stop
+        stop_all_started
+        rm -f -- "$CORDGATE_PID" "$NGINX_PIDFILE"
+    fi
+    if ((STARTED_PG)); then
+        pg_stop "$PG_DIR"
+    fi
+    if ((READY)); then
+        log "stopped"
+    fi
+    exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+STEP="check $LISTEN"
+if port_in_use "${LISTEN##*:}"; then
+    die "$LISTEN is already in use by another program (not started by this script)"
+fi
+
+step "packages"
+PACKAGES=(build-essential cmake pkg-config libfcgi-dev libjson-c-dev
+    libssl-dev libpq-dev nginx curl)
+if [[ -z "${CORDGATE_DATABASE_URL:-}" ]]; then
+    PACKAGES+=(postgresql)
+fi
+# Installing Debian's nginx and postgresql packages also sets up their
+# system-wide services (port 80, the main cluster on 5432); we use neither,
+# and start private instances below.
+ensure_packages "${PACKAGES[@]}"
+
+step "build (Release, build/)"
+# Keep an existing build/ usable by whoever owns it.
+BUILD_AS=$OWNER
+if [[ -d "$BUILD" ]]; then
+    BUILD_AS=$(stat -c %U -- "$BUILD")
+fi
+CMAKE_ARGS=(-S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release)
+# The Criterion tests need packages this script does not install; leave
+# them out unless they can build (and then leave a developer's setting be).
+if ! pkg-config --exists criterion libcurl 2>/dev/null; then
+    CMAKE_ARGS+=(-DCORDGATE_TESTS=OFF)
+fi
+build() {
+    if ((EUID == 0)) && [[ "$BUILD_AS" != root ]]; then
+        runuser -u "$BUILD_AS" -- "$@"
+    else
+        "$@"
+    fi
+}
+build cmake "${CMAKE_ARGS[@]}" >/dev/null
+build cmake --build "$BUILD" -j "$(nproc)"
+[[ -x "$BIN" ]] || die "the build produced no $BIN"
+
+mkdir -p -- "$VAR" "$RUN_DIR" "$LOG_DIR" "$NGINX_DIR"
+
+step "database"
+if [[ -n "${CORDGATE_DATABASE_URL:-}" ]]; then
+    DATABASE_URL=$CORDGATE_DATABASE_URL
+    log "using CORDGATE_DATABASE_URL"
+else
+    # PostgreSQL refuses to run as root: as root, the cluster belongs to the
+    # `postgres` user, which must be able to reach var/. When the checkout
+    # sits where it cannot (a home directory with mode 0700), the cluster
+    # belongs to the checkout's owner instead. An existing cluster keeps its
+    # owner.
+    PG_USER=$(pg_os_user "$PG_DIR")
+    if ((EUID == 0)) && [[ ! -d "$PG_DIR" ]] &&
+        ! pg_user_can_reach postgres "$PG_DIR" && [[ "$OWNER" != root ]] &&
+        pg_user_can_reach "$OWNER" "$PG_DIR"; then
+        log "user postgres cannot reach $VAR; the cluster will run as $OWNER"
+        PG_USER=$OWNER
+    fi
+    if ! pg_setup "$PG_DIR" "$PG_USER"; then
+        die "cannot set up PostgreSQL in $PG_DIR (or set CORDGATE_DATABASE_URL to use another database)"
+    fi
+    if ! pg_running "$PG_DIR"; then
+        STARTED_PG=1
+    fi
+    pg_start "$PG_DIR"
+    pg_ensure_db cordgate
+    DATABASE_URL=$PG_CONNINFO
+fi
+
+step "migrate"
+CORDGATE_DATABASE_URL=$DATABASE_URL "$BIN" migrate
+
+step "development app"
+APP_ID=
+if [[ -f "$DEV_ENV" ]]; then
+    APP_ID=$(sed -n 's/^CORDGATE_APP_ID=//p' "$DEV_ENV")
+fi
+if [[ -n "$APP_ID" ]]; then
+    APPS=$(CORDGATE_DATABASE_URL=$DATABASE_URL "$BIN" app list)
+    if [[ "$APPS" == *"$APP_ID"* ]]; then
+        log "keeping the app in var/dev.env ($APP_ID)"
+    else
+        warn "var/dev.env names an app this database does not have; creating a new one"
+        APP_ID=
+    fi
+fi
+if [[ -z "$APP_ID" ]]; then
+    OUT=$(CORDGATE_DATABASE_URL=$DATABASE_URL "$BIN" app create --name development)
+    H='[0-9a-fA-F]'
+    RE="^CORDGATE_APP_ID=($H{8}-$H{4}-$H{4}-$H{4}-$H{12})"$'\n'"CORDGATE_APP_SECRET=($H{64})\$"
+    [[ "$OUT" =~ $RE ]] ||
+        die "unexpected output from 'cordgate app create' (expected the two lines CORDGATE_APP_ID=... and CORDGATE_APP_SECRET=...)"
+    APP_ID=${BASH_REMATCH[1]}
+    # The secret is written once, to a file only its owner can read.
+    (
+        umask 077
+        printf 'CORDGATE_URL=%s\nCORDGATE_APP_ID=%s\nCORDGATE_APP_SECRET=%s\n' \
+            "$URL" "$APP_ID" "${BASH_REMATCH[2]}" >"$DEV_ENV.tmp"
+    )
+    if ((EUID == 0)) && [[ "$OWNER" != root ]]; then
+        chown "$OWNER:" -- "$DEV_ENV.tmp"
+    fi
+    mv -f -- "$DEV_ENV.tmp" "$DEV_ENV"
+    log "created app $APP_ID; credentials in $DEV_ENV"
+fi
+
+step "cordgate and nginx"
+# A unix socket path is limited to 107 bytes; past that, TCP on loopback.
+if ((${#SOCKET} > 100)); then
+    CG_PORT=
+    free_port CG_PORT
+    CG_LISTEN=127.0.0.1:$CG_PORT
+    UPSTREAM=$CG_LISTEN
+    warn "$SOCKET is too long for a unix socket; cordgate listens on $CG_LISTEN"
+else
+    CG_LISTEN=$SOCKET
+    UPSTREAM=unix:$SOCKET
+    rm -f -- "$SOCKET" # left over from a crash; nothing of ours runs now
+fi
+start_bg cordgate "$LOG_DIR/cordgate.out" env \
+    CORDGATE_DATABASE_URL="$DATABASE_URL" \
+    CORDGATE_LISTEN="$CG_LISTEN" \
+    CORDGATE_PID_FILE="$CORDGATE_PID" \
+    CORDGATE_LOG_FILE="$LOG_DIR/cordgate.log" \
+    CORDGATE_TEST_TOKENS=1 \
+    CORDGATE_TEST_APP_ID="$APP_ID" \
+    "$BIN" serve
+CG_STARTED_PID=$LAST_PID
+if [[ "$CG_LISTEN" == /* ]]; then
+    wait_for_socket "$CG_LISTEN" 30 "$CG_STARTED_PID"
+fi
+
+# Render the nginx template. Bash replacement, quoted so that `&` or `\` in a
+# path stay literal.
+nginx_prepare_prefix "$NGINX_DIR"
+CONF=$(<"$ROOT/deploy/quickstart/nginx.conf.in")
+CONF=${CONF//@USER_DIRECTIVE@/"$(nginx_user_directive)"}
+CONF=${CONF//@PREFIX@/"$NGINX_DIR"}
+CONF=${CONF//@LISTEN@/"$LISTEN"}
+CONF=${CONF//@UPSTREAM@/"$UPSTREAM"}
+printf '%s\n' "$CONF" >"$NGINX_DIR/nginx.conf"
+nginx_start "$NGINX_DIR" "$NGINX_DIR/nginx.conf"
+
+if ! wait_http_200 "$URL/healthz" 60 "$CG_STARTED_PID" "$NGINX_PID"; then
+    die "cordgate did not become healthy at $URL/healthz"
+fi
+READY=1
+STEP=serving
+print_info
+
+if ((DETACH)); then
+    exit 0
+fi
+
+echo "Running in the foreground; Ctrl-C stops it. (--detach to run in the background)"
+echo
+tail -n 0 -F -- "$LOG_DIR/cordgate.log" 2>/dev/null &
+TAIL_PID=$!
+while pid_alive "$CG_STARTED_PID" && pid_alive "$NGINX_PID"; do
+    # `wait` on a short sleep, so that Ctrl-C is handled at once.
+    sleep 1 &
+    wait $! || true
+done
+die "cordgate or nginx exited unexpectedly; see $LOG_DIR/ and $NGINX_DIR/error.log"

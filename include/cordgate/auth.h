@@ -1,0 +1,35 @@
+/* Bearer tokens: access tokens and server auth tokens. */
+#ifndef CORDGATE_AUTH_H
+#define CORDGATE_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cordgate/compiler.h"
+#include "cordgate/errors.h"
+#include "cordgate/str.h"
+
+struct request;
+
+/* Access tokens live 24 hours; app tokens are accepted for 24 hours after
+ * their iat, with 30 seconds of clock tolerance (Cord's constants). */
+#define AUTH_ACCESS_TOKEN_TTL 86400
+#define AUTH_MAX_AGE          86400
+#define AUTH_CLOCK_TOLERANCE  30
+
+/*
+ * Authenticate the Authorization header of a server API request: a Cord
+ * access token from POST /v1/authorize, or a server auth token signed with
+ * the app's secret (claim app_id or project_id, plus iat and exp only).  On
+ * success r->app is the app; on failure the error and message are Cord's.
+ */
+enum cg_err auth_server(struct request *r) CG_MUSTCHECK;
+
+/* validator's isJWT: three dot-separated parts of [A-Za-z0-9_-]*. */
+bool auth_is_jwt(const char *s, size_t len);
+
+/* The server-wide access-token secret: CORDGATE_ACCESS_TOKEN_SECRET, else
+ * the one `cordgate migrate` stored; loaded once per worker. */
+enum cg_err auth_access_secret(struct request *r, struct str *out) CG_MUSTCHECK;
+
+#endif

@@ -1,0 +1,89 @@
+/* Strict JSON parsing of untrusted text, typed getters, JS-style output. */
+#ifndef CORDGATE_JSON_H
+#define CORDGATE_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cordgate/compiler.h"
+#include "cordgate/str.h"
+
+struct arena;
+struct buf;
+struct json_object;
+
+/* Arrays and objects may nest this deep; one level more is refused. */
+#define JSON_MAX_DEPTH 64
+
+enum json_parse_status {
+    JSON_PARSE_OK = 0,
+    JSON_PARSE_INVALID,  /* not RFC 8259 JSON, trailing bytes, raw NUL */
+    JSON_PARSE_BAD_UTF8, /* bytes that are not well-formed UTF-8 */
+    JSON_PARSE_TOO_DEEP, /* nesting beyond JSON_MAX_DEPTH */
+    JSON_PARSE_NOMEM,
+};
+
+/*
+ * Parse exactly one JSON value from len bytes of text (no NUL needed), as
+ * JavaScript's JSON.parse would accept it: no NaN/Infinity, no leading
+ * zeros, no comments, nothing but whitespace after the value.  Strings must
+ * be well-formed UTF-8 (no overlong forms, no encoded surrogates); a lone
+ * surrogate escape such as "\ud800" becomes U+FFFD, as Node does when it
+ * writes the string out as UTF-8.  A "\u0000" escape is allowed in string
+ * values but not in object keys, which json-c would truncate at the NUL.
+ * Integers outside int64 become doubles, as in JavaScript.
+ *
+ * On JSON_PARSE_OK *out is the value (NULL for the JSON literal null) and
+ * belongs to the arena: it is put when the arena is reset.  On failure *out
+ * is NULL and json_parse_error() says why.
+ */
+enum json_parse_status json_parse(struct arena *a, const char *text, size_t len,
+                                  struct json_object **out) CG_MUSTCHECK;
+
+/* Why the last json_parse() in this thread failed, e.g. for logs. */
+const char *json_parse_error(void);
+
+/*
+ * Are the n bytes well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF)?  What json_parse() requires of
+ * strings, for text that reaches JSON by another road.
+ */
+bool json_utf8_is_valid(const char *s, size_t n);
+
+/*
+ * Lookups on an object.  Each is false when obj is not an object, the key is
+ * absent, or the value has another type; nothing is ever coerced.  JSON
+ * null is present-but-NULL: json_get() is true and sets *out to NULL.
+ * json_get() takes a NULL out for a mere presence test.
+ */
+bool json_get(const struct json_object *obj, const char *key,
+              struct json_object **out);
+bool json_get_string(const struct json_object *obj, const char *key,
+                     struct str *out);
+bool json_get_number(const struct json_object *obj, const char *key,
+                     double *out);
+bool json_get_bool(const struct json_object *obj, const char *key, bool *out);
+bool json_get_object(const struct json_object *obj, const char *key,
+                     struct json_object **out);
+bool json_get_array(const struct json_object *obj, const char *key,
+                    struct json_object **out);
+
+/* The bytes of a string value; false for any other type. */
+bool json_string(struct json_object *o, struct str *out);
+
+/* Int and double values are both numbers, as in JavaScript. */
+bool json_is_number(const struct json_object *o);
+/* The value as a JavaScript number would hold it; 0 for non-numbers. */
+double json_number(const struct json_object *o);
+
+/*
+ * Append o as JSON.stringify(o) would write it: compact, keys in insertion
+ * order, strings escaped as JavaScript does, numbers in JavaScript's
+ * Number.prototype.toString form (NaN and infinities as null).
+ */
+/* JavaScript truthiness; NULL (an absent value) is falsy. */
+bool json_is_truthy(const struct json_object *v);
+
+int json_write_compact(struct buf *b, struct json_object *o) CG_MUSTCHECK;
+
+#endif

@@ -1,0 +1,226 @@
+/* Bearer tokens: access tokens and server auth tokens (cord-api.md 3.4). */
+#include "cordgate/auth.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cordgate/arena.h"
+#include "cordgate/config.h"
+#include "cordgate/context.h"
+#include "cordgate/http.h"
+#include "cordgate/json.h"
+#include "cordgate/jwt.h"
+#include "cordgate/log.h"
+#include "cordgate/router.h"
+#include "cordgate/store.h"
+#include "cordgate/uuid.h"
+
+bool
+auth_is_jwt(const char *s, size_t len)
+{
+    size_t i, dots = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c == '.')
+            dots++;
+        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return dots == 2;
+}
+
+enum cg_err
+auth_access_secret(struct request *r, struct str *out)
+{
+    struct context *c = r->ctx;
+
+    if (c->access_secret == NULL) {
+        const char *v = c->cfg->access_token_secret;
+
+        if (v == NULL || v[0] == '\0') {
+            enum cg_err e = store_setting_get(c->db, r->arena, r->deadline_ms,
+                                              "access_token_secret", &v);
+
+            if (e != CG_ERR_OK)
+                return e;
+            if (v == NULL) {
+                log_error("no access-token secret: run `cordgate migrate`");
+                return CG_ERR_INTERNAL;
+            }
+        }
+        c->access_secret = strdup(v);
+        if (c->access_secret == NULL)
+            return CG_ERR_INTERNAL;
+    }
+    *out = str_from_cstr(c->access_secret);
+    return CG_ERR_OK;
+}
+
+static bool
+is_uuid_value(struct json_object *v)
+{
+    struct str s;
+
+    return json_string(v, &s) && uuid_is_valid(s.p, s.len);
+}
+
+static enum cg_err
+fail(struct request *r, enum cg_err e, const char *msg)
+{
+    return request_fail(r, e, "%s", msg);
+}
+
+static enum cg_err
+access_token(struct request *r, const struct jwt *t)
+{
+    struct json_object *sid = NULL;
+    enum session_state state;
+    struct app *app;
+    enum cg_err e;
+
+    if (!json_object_is_type(t->payload, json_type_object))
+        return fail(r, CG_ERR_INVALID_ACCESS_TOKEN,
+                    "Input type for access token payload is not valid, "
+                    "expected object.");
+    json_get(t->payload, "session_id", &sid);
+    if (!json_is_truthy(sid))
+        return fail(r, CG_ERR_INVALID_ACCESS_TOKEN,
+                    "Access token payload is missing session_id.");
+    if (!is_uuid_value(sid))
+        return fail(r, CG_ERR_INVALID_ACCESS_TOKEN,
+                    "Input type for session_id is not valid, expected UUID.");
+    app = arena_calloc(r->arena, 1, sizeof(*app));
+    if (app == NULL)
+        return CG_ERR_INTERNAL;
+    e = store_session_get(r->ctx->db, r->arena, r->deadline_ms,
+                          json_object_get_string(sid), &state, app);
+    if (e != CG_ERR_OK)
+        return e;
+    switch (state) {
+    case SESSION_MISSING:
+        return fail(r, CG_ERR_INVALID_ACCESS_TOKEN, "No valid session found.");
+    case SESSION_REVOKED:
+        return fail(r, CG_ERR_EXPIRED_ACCESS_TOKEN,
+                    "Access token has been revoked.");
+    case SESSION_EXPIRED:
+        return fail(r, CG_ERR_EXPIRED_ACCESS_TOKEN,
+                    "Access token has expired.");
+    case SESSION_VALID:
+        break;
+    }
+    r->app = app;
+    return CG_ERR_OK;
+}
+
+static enum cg_err
+server_token(struct request *r, const struct jwt *t, enum jwt_status decoded)
+{
+    struct json_object *app_id = NULL, *project_id = NULL, *chosen;
+    struct jwt_verify_opts opts;
+    enum jwt_status st;
+    struct app *app;
+    enum cg_err e;
+
+    if ((decoded != JWT_OK && decoded != JWT_PAYLOAD_NOT_OBJECT) ||
+        !json_object_is_type(t->payload, json_type_object))
+        return fail(r, CG_ERR_INVALID_PROJECT_TOKEN,
+                    "Input type for Authorization token is not valid, "
+                    "expected object.");
+    json_get(t->payload, "app_id", &app_id);
+    json_get(t->payload, "project_id", &project_id);
+    chosen = json_is_truthy(app_id) ? app_id : project_id;
+    if (!json_is_truthy(chosen))
+        return fail(r, CG_ERR_INVALID_PROJECT_TOKEN,
+                    "Please include the project_id if you are authorizing "
+                    "directly with a non-Cord signed token.");
+    if (!is_uuid_value(chosen))
+        return fail(r, CG_ERR_INVALID_PROJECT_TOKEN,
+                    "Input type for project_id is not valid, expected UUID.");
+    json_object_object_foreach(t->payload, key, value)
+    {
+        (void)value;
+        if (strcmp(key, "app_id") != 0 && strcmp(key, "project_id") != 0 &&
+            strcmp(key, "iat") != 0 && strcmp(key, "exp") != 0)
+            return fail(r, CG_ERR_INVALID_PROJECT_TOKEN,
+                        "Authorization token payload invalid, must contain "
+                        "only project_id.");
+    }
+    app = arena_calloc(r->arena, 1, sizeof(*app));
+    if (app == NULL)
+        return CG_ERR_INTERNAL;
+    e = store_app_get(r->ctx->db, r->arena, r->deadline_ms,
+                      json_object_get_string(chosen), app);
+    if (e != CG_ERR_OK)
+        return e;
+    opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),
+                                    AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE};
+    st = jwt_verify(t, app->secret, strlen(app->secret), &opts);
+    if (st != JWT_OK)
+        return fail(r, CG_ERR_INVALID_PROJECT_TOKEN, jwt_status_message(st));
+    r->app = app;
+    return CG_ERR_OK;
+}
+
+enum cg_err
+auth_server(struct request *r)
+{
+    const char *h = r->authorization, *prefix, *tok;
+    size_t len;
+    struct jwt t;
+    struct jwt_verify_opts opts;
+    enum jwt_status decoded, st;
+    struct str secret;
+    char *joined;
+    enum cg_err e;
+
+    if (h == NULL || h[0] == '\0')
+        return fail(r, CG_ERR_MISSING_AUTHORIZATION_HEADER,
+                    "Authorization header bearer token must be present.");
+    if (strncmp(h, "Bearer", 6) != 0)
+        return fail(r, CG_ERR_INVALID_AUTHORIZATION_HEADER,
+                    "Expecting a token with a Bearer prefix.");
+    /* header.replace('Bearer ', '').trim(): the first occurrence, wherever
+     * it is, then surrounding whitespace. */
+    prefix = strstr(h, "Bearer ");
+    if (prefix != NULL) {
+        joined =
+            arena_printf(r->arena, "%.*s%s", (int)(prefix - h), h, prefix + 7);
+        if (joined == NULL)
+            return CG_ERR_INTERNAL;
+        tok = joined;
+    } else {
+        tok = h;
+    }
+    while (*tok == ' ' || *tok == '\t' || *tok == '\n' || *tok == '\r' ||
+           *tok == '\v' || *tok == '\f')
+        tok++;
+    len = strlen(tok);
+    while (len > 0 && strchr(" \t\n\r\v\f", tok[len - 1]) != NULL)
+        len--;
+    if (!auth_is_jwt(tok, len))
+        return fail(r, CG_ERR_INVALID_AUTHORIZATION_HEADER,
+                    "Input type for authorization header bearer token is not "
+                    "valid, expected JWT.");
+
+    decoded = jwt_decode(r->arena, tok, len, &t);
+    if (decoded == JWT_OK || decoded == JWT_PAYLOAD_NOT_OBJECT ||
+        decoded == JWT_PAYLOAD_NOT_JSON) {
+        e = auth_access_secret(r, &secret);
+        if (e != CG_ERR_OK)
+            return e;
+        opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(), 0, 0};
+        st = jwt_verify(&t, secret.p, secret.len, &opts);
+        if (st == JWT_OK)
+            return access_token(r, &t);
+        /* Signed by us but past its exp: say so (Cord would call it a
+         * server token without a project_id). */
+        if (st == JWT_EXPIRED)
+            return fail(r, CG_ERR_EXPIRED_ACCESS_TOKEN,
+                        "Access token has expired.");
+    }
+    return server_token(r, &t, decoded);
+}

@@ -1,0 +1,327 @@
+/* Compact JWS (HS256, HS512): decode, verify as jsonwebtoken does, sign. */
+#include "cordgate/jwt.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <json-c/json_object.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "cordgate/arena.h"
+#include "cordgate/b64url.h"
+#include "cordgate/buf.h"
+#include "cordgate/json.h"
+
+/* base64url of {"alg":"HS256","typ":"JWT"} and {"alg":"HS512","typ":"JWT"}:
+ * the header @cord-sdk/server and jsonwebtoken write, byte for byte. */
+#define JWT_HEADER_HS256 "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+#define JWT_HEADER_HS512 "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9"
+
+/* Payload bytes encoded per step of jwt_sign(); a multiple of 3. */
+#define JWT_SIGN_CHUNK 768
+
+/* Fetching the HMAC implementation takes a lock and a lookup; do it once. */
+static EVP_MAC *jwt_mac;
+static pthread_once_t jwt_mac_once = PTHREAD_ONCE_INIT;
+
+static void
+jwt_mac_fetch(void)
+{
+    jwt_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+int
+jwt_hmac(enum jwt_alg alg, const void *key, size_t key_len, const void *data,
+         size_t len, unsigned char out[JWT_MAX_MAC_LEN], size_t *out_len)
+{
+    static char sha256[] = "SHA256", sha512[] = "SHA512";
+    OSSL_PARAM params[2];
+    EVP_MAC_CTX *ctx;
+    int rc = -1;
+
+    switch (alg) {
+    case JWT_HS256:
+        params[0] =
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256, 0);
+        break;
+    case JWT_HS512:
+        params[0] =
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha512, 0);
+        break;
+    default:
+        return -1;
+    }
+    params[1] = OSSL_PARAM_construct_end();
+    if (pthread_once(&jwt_mac_once, jwt_mac_fetch) != 0 || jwt_mac == NULL)
+        return -1;
+    ctx = EVP_MAC_CTX_new(jwt_mac);
+    if (ctx == NULL)
+        return -1;
+    /* A NULL key would mean "keep the previous key" to OpenSSL. */
+    if (EVP_MAC_init(ctx, key_len > 0 ? key : (const void *)"", key_len,
+                     params) == 1 &&
+        EVP_MAC_update(ctx, data, len) == 1 &&
+        EVP_MAC_final(ctx, out, out_len, JWT_MAX_MAC_LEN) == 1)
+        rc = 0;
+    EVP_MAC_CTX_free(ctx);
+    return rc;
+}
+
+/* Decode one segment onto the arena, NUL-terminated for json-c's sake. */
+static enum jwt_status
+decode_segment(struct arena *a, struct str seg, struct str *bytes)
+{
+    size_t cap = b64url_decoded_max_len(seg.len), n;
+    char *p = arena_alloc(a, cap + 1);
+
+    if (p == NULL)
+        return JWT_INTERNAL;
+    if (b64url_decode(p, cap, seg.p, seg.len, &n) != 0)
+        return JWT_INVALID_TOKEN;
+    p[n] = '\0';
+    *bytes = (struct str){p, n};
+    return JWT_OK;
+}
+
+/* JavaScript falsiness: jws.decode gives up on a falsy header. */
+static bool
+json_is_falsy(struct json_object *v)
+{
+    struct str s;
+
+    if (v == NULL)
+        return true;
+    if (json_object_is_type(v, json_type_boolean))
+        return !json_object_get_boolean(v);
+    if (json_is_number(v))
+        return json_number(v) == 0;
+    return json_string(v, &s) && s.len == 0;
+}
+
+static enum jwt_status
+parse_header(struct arena *a, struct str bytes, struct jwt *out)
+{
+    struct str typ;
+
+    switch (json_parse(a, bytes.p, bytes.len, &out->header)) {
+    case JSON_PARSE_OK:
+        break;
+    case JSON_PARSE_NOMEM:
+        return JWT_INTERNAL;
+    case JSON_PARSE_INVALID:
+    case JSON_PARSE_BAD_UTF8:
+    case JSON_PARSE_TOO_DEEP:
+        return JWT_INVALID_TOKEN;
+    }
+    if (json_is_falsy(out->header))
+        return JWT_INVALID_TOKEN;
+    if (!json_get_string(out->header, "alg", &out->alg))
+        out->alg = STR_NULL;
+    out->typ_is_jwt =
+        json_get_string(out->header, "typ", &typ) && str_eq_cstr(typ, "JWT");
+    return JWT_OK;
+}
+
+static enum jwt_status
+parse_payload(struct arena *a, struct str bytes, struct jwt *out)
+{
+    switch (json_parse(a, bytes.p, bytes.len, &out->payload)) {
+    case JSON_PARSE_OK:
+        break;
+    case JSON_PARSE_NOMEM:
+        return JWT_INTERNAL;
+    case JSON_PARSE_INVALID:
+    case JSON_PARSE_BAD_UTF8:
+    case JSON_PARSE_TOO_DEEP:
+        return JWT_PAYLOAD_NOT_JSON;
+    }
+    out->payload_is_json = true;
+    if (!json_object_is_type(out->payload, json_type_object))
+        return JWT_PAYLOAD_NOT_OBJECT;
+    return JWT_OK;
+}
+
+enum jwt_status
+jwt_decode(struct arena *a, const char *token, size_t len, struct jwt *out)
+{
+    const char *dot1, *dot2, *end;
+    struct str header, payload;
+    enum jwt_status st;
+
+    memset(out, 0, sizeof(*out));
+    if (len > JWT_MAX_LEN)
+        return JWT_TOO_LONG;
+    if (len == 0)
+        return JWT_MALFORMED;
+    end = token + len;
+    if ((dot1 = memchr(token, '.', len)) == NULL ||
+        (dot2 = memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1))) == NULL ||
+        memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1)) != NULL)
+        return JWT_MALFORMED;
+    out->header_b64 = (struct str){token, (size_t)(dot1 - token)};
+    out->payload_b64 = (struct str){dot1 + 1, (size_t)(dot2 - dot1 - 1)};
+    out->signature_b64 = (struct str){dot2 + 1, (size_t)(end - dot2 - 1)};
+    out->signing_input = (struct str){token, (size_t)(dot2 - token)};
+
+    /* Like jws's pattern, check every segment before any JSON. */
+    if (out->header_b64.len == 0 || out->payload_b64.len == 0 ||
+        !b64url_has_only_alphabet(out->signature_b64.p, out->signature_b64.len))
+        return JWT_INVALID_TOKEN;
+    if ((st = decode_segment(a, out->header_b64, &header)) != JWT_OK ||
+        (st = decode_segment(a, out->payload_b64, &payload)) != JWT_OK)
+        return st;
+    /*
+     * A signature of a length or with trailing bits that no MAC has matches
+     * nothing.  jsonwebtoken compares signatures as text and calls that an
+     * invalid signature, so leave it empty for jwt_verify() to say so.
+     */
+    st = decode_segment(a, out->signature_b64, &out->signature);
+    if (st == JWT_INTERNAL)
+        return st;
+    if (st != JWT_OK)
+        out->signature = STR_NULL;
+    if ((st = parse_header(a, header, out)) != JWT_OK)
+        return st;
+    return parse_payload(a, payload, out);
+}
+
+static enum jwt_alg
+alg_from_name(struct str name)
+{
+    if (str_eq_cstr(name, "HS256"))
+        return JWT_HS256;
+    if (str_eq_cstr(name, "HS512"))
+        return JWT_HS512;
+    return 0;
+}
+
+/* Steps 5-7 of cord-api.md 3.2, in doubles as JavaScript computes them. */
+static enum jwt_status
+check_claims(struct json_object *claims, const struct jwt_verify_opts *o)
+{
+    double now = (double)o->now, tolerance = (double)o->clock_tolerance;
+    struct json_object *v;
+
+    if (json_get(claims, "nbf", &v)) {
+        if (!json_is_number(v))
+            return JWT_INVALID_NBF;
+        if (json_number(v) > now + tolerance)
+            return JWT_NOT_ACTIVE;
+    }
+    if (json_get(claims, "exp", &v)) {
+        if (!json_is_number(v))
+            return JWT_INVALID_EXP;
+        if (now >= json_number(v) + tolerance)
+            return JWT_EXPIRED;
+    }
+    if (o->max_age != 0) {
+        /* Cord passes maxAge as "86400s", which jsonwebtoken floors. */
+        if (!json_get(claims, "iat", &v) || !json_is_number(v))
+            return JWT_IAT_REQUIRED;
+        if (now >= floor(json_number(v) + (double)o->max_age) + tolerance)
+            return JWT_MAX_AGE_EXCEEDED;
+    }
+    return JWT_OK;
+}
+
+enum jwt_status
+jwt_verify(const struct jwt *t, const void *key, size_t key_len,
+           const struct jwt_verify_opts *o)
+{
+    unsigned char mac[JWT_MAX_MAC_LEN];
+    size_t mac_len;
+    enum jwt_alg alg;
+
+    if (t->signing_input.p == NULL)
+        return JWT_MALFORMED;
+    if (t->typ_is_jwt && !t->payload_is_json)
+        return JWT_PAYLOAD_NOT_JSON;
+    if (t->signature_b64.len == 0)
+        return JWT_SIGNATURE_REQUIRED;
+    if (key_len == 0)
+        return JWT_KEY_REQUIRED;
+    /* The allow-list is the caller's; the token only names a candidate. */
+    alg = alg_from_name(t->alg);
+    if ((alg & o->algorithms) == 0)
+        return JWT_INVALID_ALGORITHM;
+    if (jwt_hmac(alg, key, key_len, t->signing_input.p, t->signing_input.len,
+                 mac, &mac_len) != 0)
+        return JWT_INTERNAL;
+    if (t->signature.len != mac_len ||
+        CRYPTO_memcmp(mac, t->signature.p, mac_len) != 0)
+        return JWT_INVALID_SIGNATURE;
+    if (!json_object_is_type(t->payload, json_type_object))
+        return JWT_OK;
+    return check_claims(t->payload, o);
+}
+
+const char *
+jwt_status_message(enum jwt_status s)
+{
+    switch (s) {
+#define JWT_STATUS_CASE(name, message)                                         \
+    case JWT_##name:                                                           \
+        return message;
+        JWT_STATUSES(JWT_STATUS_CASE)
+#undef JWT_STATUS_CASE
+    }
+    return "JsonWebTokenError: invalid token";
+}
+
+static int
+sign_into(struct buf *out, enum jwt_alg alg, const char *payload_json,
+          size_t payload_len, const void *key, size_t key_len)
+{
+    size_t start = out->len, i, n, mac_len;
+    unsigned char mac[JWT_MAX_MAC_LEN];
+    char chunk[JWT_SIGN_CHUNK / 3 * 4];
+    const char *header;
+
+    switch (alg) {
+    case JWT_HS256:
+        header = JWT_HEADER_HS256;
+        break;
+    case JWT_HS512:
+        header = JWT_HEADER_HS512;
+        break;
+    default:
+        return -1;
+    }
+    /* jsonwebtoken refuses an empty secret, and jwt_verify() would too; an
+     * empty payload makes a token that jwt_decode() refuses. */
+    if (key_len == 0 || payload_len == 0)
+        return -1;
+    if (buf_append_str(out, header) != 0 || buf_append_char(out, '.') != 0)
+        return -1;
+    for (i = 0; i < payload_len; i += n) {
+        n = payload_len - i < JWT_SIGN_CHUNK ? payload_len - i : JWT_SIGN_CHUNK;
+        if (buf_append(out, chunk, b64url_encode(chunk, payload_json + i, n)) !=
+            0)
+            return -1;
+    }
+    if (jwt_hmac(alg, key, key_len, out->data + start, out->len - start, mac,
+                 &mac_len) != 0)
+        return -1;
+    if (buf_append_char(out, '.') != 0 ||
+        buf_append(out, chunk, b64url_encode(chunk, mac, mac_len)) != 0)
+        return -1;
+    return 0;
+}
+
+int
+jwt_sign(struct buf *out, enum jwt_alg alg, const char *payload_json,
+         size_t payload_len, const void *key, size_t key_len)
+{
+    size_t start = out->len;
+
+    if (sign_into(out, alg, payload_json, payload_len, key, key_len) == 0)
+        return 0;
+    out->len = start;
+    if (out->data != NULL)
+        out->data[start] = '\0';
+    return -1;
+}

@@ -1,0 +1,576 @@
+#!/usr/bin/env bash
+# Runs every test of cordgate: the one command behind the README and .ci/run.
+#
+#   tests/run.sh [--quick] [--keep]
+#
+# Stages: Debian packages, clang-format check, sanitizer build (build-test/),
+# unit tests, a throwaway PostgreSQL, migrations (twice), command-line checks,
+# two cordgate instances behind a private nginx, integration tests, then the
+# fuzz and interop stages when their scripts exist, and a graceful-shutdown
+# check. Exits non-zero when any stage fails.
+#
+#   --quick   skip the fuzz stage
+#   --keep    leave the servers running at the end and print how to reach and
+#             stop them (for debugging the integration tests)
+#
+# Environment: CORDGATE_FUZZ_SECONDS (default 30; 0 skips the stage) is the
+# time fuzz/run.sh gives each fuzz target.
+# Run as root on a fresh Debian 12 machine (CI does); as another user it works
+# when the packages are already installed.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=lib/common.sh
+source "$ROOT/tests/lib/common.sh"
+# shellcheck source=lib/pg.sh
+source "$ROOT/tests/lib/pg.sh"
+# shellcheck source=lib/nginx.sh
+source "$ROOT/tests/lib/nginx.sh"
+
+usage() {
+    # The comment block at the top of this file, without the # marks.
+    awk 'NR == 1 { next } !/^#/ { exit } !/shellcheck/ { sub(/^# ?/, ""); print }' \
+        "${BASH_SOURCE[0]}"
+}
+
+QUICK=0
+KEEP=0
+for arg in "$@"; do
+    case $arg in
+    --quick) QUICK=1 ;;
+    --keep) KEEP=1 ;;
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+    esac
+done
+
+FUZZ_SECONDS=${CORDGATE_FUZZ_SECONDS:-30}
+if ! [[ "$FUZZ_SECONDS" =~ ^[0-9]+$ ]]; then
+    die "CORDGATE_FUZZ_SECONDS must be a whole number of seconds"
+fi
+
+# A developer's own CORDGATE_* settings must not leak into the servers and
+# tests started here; keep only the knobs meant for this script.
+while IFS= read -r var; do
+    case $var in
+    CORDGATE_FUZZ_SECONDS | CORDGATE_LOG_LEVEL) ;;
+    *) unset "$var" ;;
+    esac
+done < <(compgen -e | grep '^CORDGATE_' || true)
+
+# Everything the build, the tests and the servers need (DESIGN §3, §8).
+PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
+    libjson-c-dev libssl-dev libpq-dev libcriterion-dev libcurl4-openssl-dev
+    postgresql nginx lighttpd spawn-fcgi curl clang libclang-rt-14-dev
+    clang-format valgrind)
+
+BUILD=$ROOT/build-test
+BIN=$BUILD/cordgate
+NPROC=$(nproc)
+
+# ------------------------------------------------------------ bookkeeping
+
+RESULTS=()      # one "status  name  (time)" line per stage
+FAILED_STAGES=()
+CURRENT=        # the set-up step under way, named when it aborts the run
+STEP_T0=0
+WORK=           # the temp dir holding the database, sockets and logs
+KEEP_READY=0    # set once the servers are up: --keep applies from then on
+SERVERS=0       # set once servers start: from then on a failure shows logs
+SHOW_LOGS=0
+MAIN_PID=
+DOWN_PID=
+
+record() {
+    local status=$1 name=$2 secs=$3
+    RESULTS+=("$(printf '%-7s %-34s %4ss' "$status" "$name" "$secs")")
+    if [[ "$status" == FAILED ]]; then
+        FAILED_STAGES+=("$name")
+    fi
+}
+
+# step NAME: a set-up step. Its commands run in this shell under `set -e`,
+# so a failure ends the run (the EXIT trap cleans up and shows the logs).
+step() {
+    CURRENT=$1
+    STEP_T0=$SECONDS
+    section "$1"
+}
+
+# check NAME COMMAND...: a test stage. It runs in a subshell under `set -e`
+# (inside a function called from `if`, bash would ignore `set -e`); its
+# failure is recorded and the run goes on to the next stage.
+check() {
+    local name=$1 t0=$SECONDS rc
+    shift
+    section "$name"
+    set +e
+    (
+        set -e
+        "$@"
+    )
+    rc=$?
+    set -e
+    if ((rc == 0)); then
+        record ok "$name" $((SECONDS - t0))
+    else
+        err "stage '$name' failed (exit $rc)"
+        record FAILED "$name" $((SECONDS - t0))
+        SHOW_LOGS=$SERVERS
+    fi
+}
+
+skip() {
+    record skipped "$1" 0
+    log "skipped: $1 ($2)"
+}
+
+summary() {
+    local line
+    section "summary"
+    for line in "${RESULTS[@]}"; do
+        printf '  %s\n' "$line" >&2
+    done
+}
+
+show_logs() {
+    [[ -n "$WORK" && -d "$WORK" ]] || return 0
+    local f
+    for f in main.log main.out down.log down.out nginx/error.log \
+        nginx/nginx.out; do
+        show_tail "$WORK/$f" 40
+    done
+    show_tail "$WORK/pg/postgresql.log" 20
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    if [[ -n "$CURRENT" ]]; then
+        err "set-up step '$CURRENT' failed; the run stops here"
+        record FAILED "$CURRENT" $((SECONDS - STEP_T0))
+        SHOW_LOGS=1
+    fi
+    if ((rc == 0)) && ((${#FAILED_STAGES[@]} > 0)); then
+        rc=1
+    fi
+    # The server logs, when a failure may be explained by them.
+    if ((rc != 0 && SHOW_LOGS)); then
+        show_logs
+    fi
+    if ((KEEP && KEEP_READY)); then
+        keep_servers
+    else
+        nginx_stop
+        stop_all_started
+        if [[ -n "$WORK" && -d "$WORK/pg" ]]; then
+            pg_stop "$WORK/pg"
+        fi
+        if [[ -n "$WORK" ]]; then
+            rm -rf -- "$WORK"
+        fi
+    fi
+    summary
+    if ((rc == 0)); then
+        log "all stages passed"
+    else
+        err "failed: ${FAILED_STAGES[*]:-interrupted}"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# keep_servers: for --keep, leave everything running and write WORK/env.sh
+# (the test environment) and WORK/stop.sh (stops it all by PID).
+keep_servers() {
+    {
+        printf '# source this file to run the integration tests by hand\n'
+        local v
+        for v in CORDGATE_TEST_BIN CORDGATE_TEST_URL CORDGATE_TEST_DOWN_URL \
+            CORDGATE_TEST_SPARE_URL CORDGATE_TEST_SPARE_SOCKET \
+            CORDGATE_TEST_DATABASE_URL CORDGATE_TEST_PID \
+            CORDGATE_TEST_WORKDIR CORDGATE_TEST_APP_ID \
+            CORDGATE_TEST_APP_SECRET; do
+            printf 'export %s=%q\n' "$v" "${!v:-}"
+        done
+    } >"$WORK/env.sh"
+    {
+        printf '#!/usr/bin/env bash\n# Stops what tests/run.sh --keep left running.\n'
+        printf 'set -euo pipefail\n'
+        printf 'source %q\nsource %q\n' "$ROOT/tests/lib/common.sh" \
+            "$ROOT/tests/lib/pg.sh"
+        printf 'stop_pid %q 15 QUIT\n' "$NGINX_PID"
+        local entry
+        for entry in "${COMMON_STARTED[@]}"; do
+            [[ "${entry%%:*}" == nginx ]] && continue
+            printf 'stop_pid %q 20\n' "${entry#*:}"
+        done
+        printf 'pg_stop %q\nrm -rf -- %q\n' "$WORK/pg" "$WORK"
+    } >"$WORK/stop.sh"
+    chmod +x "$WORK/stop.sh"
+    section "servers kept running (--keep)"
+    cat >&2 <<EOF
+  main   $CORDGATE_TEST_URL   (socket $WORK/main.sock, master pid $MAIN_PID)
+  down   $CORDGATE_TEST_DOWN_URL   (PostgreSQL unreachable, pid $DOWN_PID)
+  spare  $CORDGATE_TEST_SPARE_URL   (nothing on $WORK/spare.sock)
+  PostgreSQL: $CORDGATE_TEST_DATABASE_URL
+  logs:  $WORK/*.log, $WORK/nginx/error.log
+  env:   source $WORK/env.sh && ctest --test-dir $BUILD -L integration
+  stop:  $WORK/stop.sh
+EOF
+}
+
+# ------------------------------------------------------------ stages
+
+# The clang-format check covers every C file git knows of, including new
+# files not yet added (but not ignored ones, such as the build trees).
+format_check() {
+    local -a files=()
+    local f
+    if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        while IFS= read -r -d '' f; do
+            [[ -f "$ROOT/$f" ]] && files+=("$ROOT/$f")
+        done < <(git -C "$ROOT" ls-files -z --cached --others \
+            --exclude-standard -- '*.c' '*.h' | sort -zu)
+    else
+        while IFS= read -r -d '' f; do
+            files+=("$f")
+        done < <(find "$ROOT/src" "$ROOT/include" "$ROOT/tests" "$ROOT/fuzz" \
+            "$ROOT/bench" -name '*.[ch]' -print0 2>/dev/null | sort -z)
+    fi
+    if ((${#files[@]} == 0)); then
+        log "no C files to check"
+        return 0
+    fi
+    log "clang-format: ${#files[@]} files"
+    local -a bad=()
+    for f in "${files[@]}"; do
+        clang-format --dry-run -Werror -- "$f" >/dev/null 2>&1 || bad+=("$f")
+    done
+    if ((${#bad[@]} > 0)); then
+        clang-format --dry-run -Werror -- "${bad[@]}" 2>&1 | head -n 60 >&2 || true
+        err "${#bad[@]} files differ from .clang-format; to fix them:"
+        err "  clang-format -i ${bad[*]#"$ROOT/"}"
+        return 1
+    fi
+}
+
+unit_tests() {
+    ctest --test-dir "$BUILD" -L unit --output-on-failure -j "$NPROC" \
+        --timeout 300
+}
+
+# cordgate ARGS...: the built binary, with the test database.
+cordgate() {
+    CORDGATE_DATABASE_URL=$PG_CONNINFO "$BIN" "$@"
+}
+
+# pg_dump_all: schema and data of the test database. Recent pg_dump
+# releases add \restrict lines with a random key; they are left out so that
+# two dumps of the same data compare equal.
+pg_dump_all() {
+    "$PG_BIN/pg_dump" -h 127.0.0.1 -p "$PG_PORT" -U postgres --no-owner \
+        cordgate | grep -Ev '^\\(un)?restrict '
+}
+
+# A second `cordgate migrate` must succeed and change nothing at all.
+migrate_again() {
+    cordgate migrate
+    pg_dump_all >"$WORK/dump-2.sql"
+    diff -u "$WORK/dump-1.sql" "$WORK/dump-2.sql"
+}
+
+app_list_check() {
+    local out
+    out=$(cordgate app list)
+    printf '%s\n' "$out"
+    if [[ "$out" != *"$APP_ID"* ]]; then
+        err "'cordgate app list' does not show the app $APP_ID"
+        return 1
+    fi
+}
+
+# Contract: --help and --version exit 0; bad configuration exits 2 with one
+# line on stderr, before anything starts (DESIGN §6).
+cli_checks() {
+    local out rc=0
+    "$BIN" --help >"$WORK/help.out" 2>&1 || rc=$?
+    if ((rc != 0)); then
+        cat "$WORK/help.out" >&2
+        err "cordgate --help exited $rc"
+        return 1
+    fi
+    [[ -s "$WORK/help.out" ]] || {
+        err "cordgate --help printed nothing"
+        return 1
+    }
+    "$BIN" --version || {
+        err "cordgate --version failed"
+        return 1
+    }
+
+    printf 'CORDGATE_WORKERS=not-a-number\n' >"$WORK/bad.conf"
+    local -a how=("environment" "--config file")
+    local i
+    for i in 0 1; do
+        set +e
+        if ((i == 0)); then
+            CORDGATE_WORKERS=not-a-number CORDGATE_LISTEN="$WORK/bad.sock" \
+                timeout 10 "$BIN" serve >/dev/null 2>"$WORK/bad.err"
+        else
+            CORDGATE_LISTEN="$WORK/bad.sock" \
+                timeout 10 "$BIN" --config "$WORK/bad.conf" serve \
+                >/dev/null 2>"$WORK/bad.err"
+        fi
+        rc=$?
+        set -e
+        out=$(cat "$WORK/bad.err")
+        if ((rc != 2)); then
+            err "bad CORDGATE_WORKERS via ${how[i]}: exit $rc, expected 2"
+            printf '%s\n' "$out" >&2
+            return 1
+        fi
+        if [[ $(wc -l <"$WORK/bad.err") -ne 1 ]]; then
+            err "bad configuration via ${how[i]}: expected one line on stderr, got:"
+            printf '%s\n' "$out" >&2
+            return 1
+        fi
+        log "bad config via ${how[i]}: exit 2: $out"
+    done
+}
+
+# start_cordgate NAME ENV...: `cordgate serve` as a background child with the
+# given extra environment; its stdout/stderr go to WORK/NAME.out, and
+# sanitizer reports to WORK/sanitizer.* files (the app may close stderr).
+start_cordgate() {
+    local name=$1
+    shift
+    start_bg "cordgate-$name" "$WORK/$name.out" env \
+        ASAN_OPTIONS="log_path=$WORK/sanitizer-$name:detect_leaks=1" \
+        UBSAN_OPTIONS="log_path=$WORK/sanitizer-$name:print_stacktrace=1" \
+        CORDGATE_LISTEN="$WORK/$name.sock" \
+        CORDGATE_PID_FILE="$WORK/$name.pid" \
+        CORDGATE_LOG_FILE="$WORK/$name.log" \
+        "$@" "$BIN" serve
+}
+
+integration_tests() {
+    ctest --test-dir "$BUILD" -L integration --output-on-failure --timeout 300
+}
+
+# A hook for fuzz/run.sh (libFuzzer targets, written separately). It takes
+# the seconds per target as its argument (also in CORDGATE_FUZZ_SECONDS),
+# under a hard cap that leaves room for building the targets, so that a
+# runaway fuzzer cannot hold CI: the whole run must stay well under 20
+# minutes.
+fuzz_stage() {
+    local -a targets
+    mapfile -t targets < <(compgen -G "$ROOT/fuzz/fuzz_*.c" || true)
+    local cap=$((${#targets[@]} * FUZZ_SECONDS + 300))
+    local -a cmd=(bash "$ROOT/fuzz/run.sh")
+    if [[ -x "$ROOT/fuzz/run.sh" ]]; then
+        cmd=("$ROOT/fuzz/run.sh") # its own #! line decides
+    fi
+    log "fuzz: ${#targets[@]} targets, ${FUZZ_SECONDS}s each, cap ${cap}s"
+    CORDGATE_FUZZ_SECONDS=$FUZZ_SECONDS timeout --kill-after=10 "$cap" \
+        "${cmd[@]}" "$FUZZ_SECONDS"
+}
+
+# A hook for tests/interop/run.sh (Node-based SDK interop tests, written
+# separately). It sees the same CORDGATE_TEST_* environment as the
+# integration tests, with the servers still up.
+interop_stage() {
+    local -a cmd=(bash "$ROOT/tests/interop/run.sh")
+    if [[ -x "$ROOT/tests/interop/run.sh" ]]; then
+        cmd=("$ROOT/tests/interop/run.sh")
+    fi
+    timeout --kill-after=10 480 "${cmd[@]}"
+}
+
+# Contract: SIGTERM makes the master stop accepting, finish in-flight
+# requests and exit 0, taking its workers with it (DESIGN §2).
+shutdown_check() {
+    local name pid ok=1 workers w
+    for name in main down; do
+        if [[ $name == main ]]; then pid=$MAIN_PID; else pid=$DOWN_PID; fi
+        workers=$(child_pids "$pid" | tr '\n' ' ')
+        log "SIGTERM to $name master $pid (workers: ${workers:-none})"
+        stop_started "cordgate-$name" 20
+        if ((STOP_KILLED)); then
+            err "$name: still running 20s after SIGTERM"
+            ok=0
+        elif ((STOP_STATUS != 0)); then
+            err "$name: exit status $STOP_STATUS after SIGTERM, expected 0"
+            ok=0
+        fi
+        sleep 0.5
+        for w in $workers; do
+            if pid_alive "$w"; then
+                err "$name: worker $w outlived its master"
+                ok=0
+            fi
+        done
+    done
+    ((ok))
+}
+
+sanitizer_check() {
+    local -a reports
+    mapfile -t reports < <(compgen -G "$WORK/sanitizer-*" || true)
+    local f found=0
+    for f in "${reports[@]}"; do
+        err "sanitizer report: $f"
+        cat -- "$f" >&2
+        found=1
+    done
+    for f in "$WORK/main.out" "$WORK/down.out"; do
+        if grep -Eq 'Sanitizer|runtime error:' "$f" 2>/dev/null; then
+            err "sanitizer output in $f"
+            grep -E -A20 'Sanitizer|runtime error:' "$f" >&2
+            found=1
+        fi
+    done
+    ((!found))
+}
+
+# ------------------------------------------------------------ the run
+
+step "packages"
+ensure_packages "${PACKAGES[@]}"
+CURRENT=
+
+check "format" format_check
+
+step "build (sanitizers, build-test/)"
+cmake -S "$ROOT" -B "$BUILD" -DCORDGATE_SANITIZE=ON -DCORDGATE_TESTS=ON
+cmake --build "$BUILD" -j "$NPROC"
+[[ -x "$BIN" ]] || die "the build produced no $BIN"
+CURRENT=
+
+check "unit tests" unit_tests
+
+step "throwaway PostgreSQL"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cordgate-test.XXXXXX")
+# Unix socket paths are limited to 107 bytes.
+if ((${#WORK} > 60)); then
+    rm -rf -- "$WORK"
+    WORK=$(mktemp -d /tmp/cordgate-test.XXXXXX)
+fi
+# mktemp makes it 0700; PostgreSQL runs as `postgres` and must reach WORK/pg.
+chmod 0755 "$WORK"
+log "work dir: $WORK"
+pg_start_throwaway "$WORK/pg" >/dev/null
+log "database: $PG_CONNINFO"
+CURRENT=
+
+check "command line" cli_checks
+
+step "migrations"
+cordgate migrate
+pg_dump_all >"$WORK/dump-1.sql"
+CURRENT=
+check "migrate is idempotent" migrate_again
+
+step "test app"
+APP_OUT=$(cordgate app create --name cordgate-tests)
+H='[0-9a-fA-F]'
+UUID_RE="$H{8}-$H{4}-$H{4}-$H{4}-$H{12}"
+APP_RE="^CORDGATE_APP_ID=($UUID_RE)"$'\n'"CORDGATE_APP_SECRET=($H{64})\$"
+if ! [[ "$APP_OUT" =~ $APP_RE ]]; then
+    die "'cordgate app create' must print exactly CORDGATE_APP_ID=<uuid> and CORDGATE_APP_SECRET=<64 hex> lines; it printed $(wc -l <<<"$APP_OUT") lines"
+fi
+APP_ID=${BASH_REMATCH[1]}
+APP_SECRET=${BASH_REMATCH[2]}
+log "app $APP_ID"
+CURRENT=
+check "app list" app_list_check
+
+step "servers"
+SERVERS=1
+start_cordgate main CORDGATE_DATABASE_URL="$PG_CONNINFO" CORDGATE_WORKERS=4 \
+    CORDGATE_TEST_TOKENS=1 CORDGATE_TEST_APP_ID="$APP_ID"
+MAIN_PID=$LAST_PID
+# A closed port: the app must answer 503 quickly, never hang (DESIGN §2).
+free_port DOWN_DB_PORT
+start_cordgate down \
+    CORDGATE_DATABASE_URL="host=127.0.0.1 port=$DOWN_DB_PORT dbname=x connect_timeout=2" \
+    CORDGATE_WORKERS=2 CORDGATE_REQUEST_TIMEOUT=2
+DOWN_PID=$LAST_PID
+wait_for_socket "$WORK/main.sock" 30 "$MAIN_PID"
+wait_for_socket "$WORK/down.sock" 30 "$DOWN_PID"
+
+free_port MAIN_PORT
+free_port DOWN_PORT
+free_port SPARE_PORT
+nginx_conf_begin "$WORK/nginx"
+nginx_conf_server "$MAIN_PORT" "unix:$WORK/main.sock"
+nginx_conf_server "$DOWN_PORT" "unix:$WORK/down.sock"
+nginx_conf_server "$SPARE_PORT" "unix:$WORK/spare.sock" stream
+nginx_conf_end
+nginx_start "$WORK/nginx"
+
+MAIN_URL=http://127.0.0.1:$MAIN_PORT
+DOWN_URL=http://127.0.0.1:$DOWN_PORT
+SPARE_URL=http://127.0.0.1:$SPARE_PORT
+wait_http_200 "$MAIN_URL/healthz" 60 "$MAIN_PID" "$NGINX_PID"
+wait_http "$DOWN_URL/healthz" 503 30 "$DOWN_PID" "$NGINX_PID"
+wait_http "$SPARE_URL/healthz" any 10 "$NGINX_PID"
+
+# The master writes its own pid; it should be the process we started.
+read -r PID_FROM_FILE <"$WORK/main.pid" || true
+if [[ "${PID_FROM_FILE:-}" != "$MAIN_PID" ]]; then
+    warn "main.pid says '${PID_FROM_FILE:-}', but the master we started is $MAIN_PID"
+fi
+CURRENT=
+
+export CORDGATE_TEST_BIN=$BIN
+export CORDGATE_TEST_URL=$MAIN_URL
+export CORDGATE_TEST_DOWN_URL=$DOWN_URL
+export CORDGATE_TEST_SPARE_URL=$SPARE_URL
+export CORDGATE_TEST_SPARE_SOCKET=$WORK/spare.sock
+export CORDGATE_TEST_DATABASE_URL=$PG_CONNINFO
+export CORDGATE_TEST_PID=$MAIN_PID
+export CORDGATE_TEST_WORKDIR=$WORK
+export CORDGATE_TEST_APP_ID=$APP_ID
+export CORDGATE_TEST_APP_SECRET=$APP_SECRET
+KEEP_READY=1
+
+check "integration tests" integration_tests
+
+# ---- more stages: each runs when its script exists -------------------------
+
+# Fuzzing (fuzz/run.sh): skipped by --quick.
+if [[ -f "$ROOT/fuzz/run.sh" ]]; then
+    if ((QUICK)); then
+        skip "fuzz" "--quick"
+    elif ((FUZZ_SECONDS == 0)); then
+        skip "fuzz" "CORDGATE_FUZZ_SECONDS=0"
+    else
+        check "fuzz" fuzz_stage
+    fi
+fi
+
+# Interop with the official Node SDK (tests/interop/run.sh).
+if [[ -f "$ROOT/tests/interop/run.sh" ]]; then
+    check "interop" interop_stage
+fi
+
+# ---- end of the extra stages ------------------------------------------------
+
+if ((KEEP)); then
+    skip "graceful shutdown" "--keep"
+else
+    check "graceful shutdown" shutdown_check
+fi
+check "sanitizer reports" sanitizer_check
+# The EXIT trap stops the rest, cleans up and prints the summary.
