@@ -87,21 +87,6 @@ decode_segment(struct arena *a, struct str seg, struct str *bytes)
     return JWT_OK;
 }
 
-/* JavaScript falsiness: jws.decode gives up on a falsy header. */
-static bool
-json_is_falsy(struct json_object *v)
-{
-    struct str s;
-
-    if (v == NULL)
-        return true;
-    if (json_object_is_type(v, json_type_boolean))
-        return !json_object_get_boolean(v);
-    if (json_is_number(v))
-        return json_number(v) == 0;
-    return json_string(v, &s) && s.len == 0;
-}
-
 static enum jwt_status
 parse_header(struct arena *a, struct str bytes, struct jwt *out)
 {
@@ -117,7 +102,8 @@ parse_header(struct arena *a, struct str bytes, struct jwt *out)
     case JSON_PARSE_TOO_DEEP:
         return JWT_INVALID_TOKEN;
     }
-    if (json_is_falsy(out->header))
+    /* jws.decode gives up on a falsy header. */
+    if (!json_is_truthy(out->header))
         return JWT_INVALID_TOKEN;
     if (!json_get_string(out->header, "alg", &out->alg))
         out->alg = STR_NULL;

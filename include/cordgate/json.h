@@ -76,14 +76,14 @@ bool json_is_number(const struct json_object *o);
 /* The value as a JavaScript number would hold it; 0 for non-numbers. */
 double json_number(const struct json_object *o);
 
+/* JavaScript truthiness; NULL (JSON null, or an absent value) is falsy. */
+bool json_is_truthy(const struct json_object *v);
+
 /*
  * Append o as JSON.stringify(o) would write it: compact, keys in insertion
  * order, strings escaped as JavaScript does, numbers in JavaScript's
  * Number.prototype.toString form (NaN and infinities as null).
  */
-/* JavaScript truthiness; NULL (an absent value) is falsy. */
-bool json_is_truthy(const struct json_object *v);
-
 int json_write_compact(struct buf *b, struct json_object *o) CG_MUSTCHECK;
 
 #endif

@@ -6,6 +6,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,4 +306,81 @@ it_run(const char *const *argv, const char *const *env, char *err,
     close(pipefd[0]);
     cr_assert(waitpid(pid, &status, 0) == pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *
+it_sql_value(const char *sql)
+{
+    PGconn *c = PQconnectdb(it_env("CORDGATE_TEST_DATABASE_URL"));
+    PGresult *res;
+    char *v = NULL;
+
+    cr_assert(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    res = PQexec(c, sql);
+    cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql,
+              PQresultErrorMessage(res));
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+        v = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfinish(c);
+    return v;
+}
+
+static void
+b64url(const unsigned char *in, size_t n, char *out)
+{
+    static const char a[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        "0123456789-_";
+    size_t i, o = 0;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        out[o++] = a[in[i] >> 2];
+        out[o++] = a[(in[i] & 3) << 4 | in[i + 1] >> 4];
+        out[o++] = a[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+        out[o++] = a[in[i + 2] & 63];
+    }
+    if (n - i == 1) {
+        out[o++] = a[in[i] >> 2];
+        out[o++] = a[(in[i] & 3) << 4];
+    } else if (n - i == 2) {
+        out[o++] = a[in[i] >> 2];
+        out[o++] = a[(in[i] & 3) << 4 | in[i + 1] >> 4];
+        out[o++] = a[(in[i + 1] & 15) << 2];
+    }
+    out[o] = '\0';
+}
+
+/* Written here with OpenSSL's HMAC directly, independent of src/jwt.c. */
+char *
+it_jwt(const char *alg, const char *payload_json, const char *secret)
+{
+    const EVP_MD *md = strcmp(alg, "HS256") == 0 ? EVP_sha256() : EVP_sha512();
+    char header[64], *out;
+    unsigned char mac[64];
+    unsigned int maclen = 0;
+    size_t plen = strlen(payload_json), hlen, total;
+
+    snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+    hlen = strlen(header);
+    total = (hlen + plen) * 2 + 200;
+    out = malloc(total);
+    cr_assert(out != NULL);
+    b64url((const unsigned char *)header, hlen, out);
+    strcat(out, ".");
+    b64url((const unsigned char *)payload_json, plen, out + strlen(out));
+    HMAC(md, secret, (int)strlen(secret), (const unsigned char *)out,
+         strlen(out), mac, &maclen);
+    strcat(out, ".");
+    b64url(mac, maclen, out + strlen(out));
+    return out;
+}
+
+const char *
+it_bearer(const char *token)
+{
+    static char buf[16384];
+
+    snprintf(buf, sizeof(buf), "Authorization: Bearer %s", token);
+    return buf;
 }

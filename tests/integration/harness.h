@@ -53,4 +53,12 @@ int it_run(const char *const *argv, const char *const *env, char *err,
            size_t errlen);
 void it_sleep_ms(int ms);
 
+/* One value from the test database (first row, first column), or NULL;
+ * the caller frees it. */
+char *it_sql_value(const char *sql);
+/* A compact HS256/HS512 JWT of payload_json signed with secret. */
+char *it_jwt(const char *alg, const char *payload_json, const char *secret);
+/* "Authorization: Bearer <token>" in a static buffer. */
+const char *it_bearer(const char *token);
+
 #endif

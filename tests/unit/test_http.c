@@ -441,6 +441,8 @@ static const struct {
     {"1000000", 0},
     {"5", 100000},
     {"18446744073709551615", 0},
+    /* Too big to parse: ignored as a hint, the real body is still capped. */
+    {"99999999999999999999999", 11},
 };
 
 Test(http, body_over_max_body_is_flagged_and_drained)

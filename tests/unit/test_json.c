@@ -508,3 +508,24 @@ Test(json, utf8_check_follows_rfc3629)
         cr_assert_eq(json_utf8_is_valid(rows[i].s, rows[i].n), rows[i].valid,
                      "row %zu", i);
 }
+
+Test(json, truthiness_is_javascripts)
+{
+    static const struct {
+        const char *text;
+        bool truthy;
+    } rows[] = {
+        {"null", false},   {"false", false}, {"0", false},    {"-0", false},
+        {"0.0", false},    {"\"\"", false},  {"true", true},  {"1", true},
+        {"-1e-300", true}, {"\"0\"", true},  {"\" \"", true}, {"[]", true},
+        {"{}", true},      {"1e400", true},
+    };
+
+    for (size_t i = 0; i < CG_ARRAY_LEN(rows); i++) {
+        struct json_object *o;
+
+        cr_assert_eq(json_parse(arena, rows[i].text, strlen(rows[i].text), &o),
+                     JSON_PARSE_OK);
+        cr_assert_eq(json_is_truthy(o), rows[i].truthy, "%s", rows[i].text);
+    }
+}
