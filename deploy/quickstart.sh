@@ -281,7 +281,8 @@ else
         PG_USER=$OWNER
     fi
     if ! pg_setup "$PG_DIR" "$PG_USER"; then
-        die "cannot set up PostgreSQL in $PG_DIR (or set CORDGATE_DATABASE_URL to use another database)"
+        err "cannot set up PostgreSQL in $PG_DIR"
+        die "(or set CORDGATE_DATABASE_URL to use another database)"
     fi
     if ! pg_running "$PG_DIR"; then
         STARTED_PG=1
@@ -313,7 +314,8 @@ if [[ -z "$APP_ID" ]]; then
     H='[0-9a-fA-F]'
     RE="^CORDGATE_APP_ID=($H{8}-$H{4}-$H{4}-$H{4}-$H{12})"$'\n'"CORDGATE_APP_SECRET=($H{64})\$"
     [[ "$OUT" =~ $RE ]] ||
-        die "unexpected output from 'cordgate app create' (expected the two lines CORDGATE_APP_ID=... and CORDGATE_APP_SECRET=...)"
+        die "'cordgate app create' did not print the two lines" \
+            "CORDGATE_APP_ID=<uuid> and CORDGATE_APP_SECRET=<64 hex digits>"
     APP_ID=${BASH_REMATCH[1]}
     # The secret is written once, to a file only its owner can read.
     (

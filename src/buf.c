@@ -116,7 +116,7 @@ int
 buf_append_json_string(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
+    size_t i, run = 0, start = b->len;
 
     if (buf_append_char(b, '"') != 0)
         return -1;
@@ -128,7 +128,7 @@ buf_append_json_string(struct buf *b, const char *s, size_t n)
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if (buf_append(b, s + run, i - run) != 0)
-            return -1;
+            goto out_undo;
         run = i + 1;
         esc[0] = '\\';
         switch (c) {
@@ -161,9 +161,13 @@ buf_append_json_string(struct buf *b, const char *s, size_t n)
             break;
         }
         if (buf_append(b, esc, elen) != 0)
-            return -1;
+            goto out_undo;
     }
-    if (buf_append(b, s + run, n - run) != 0)
-        return -1;
-    return buf_append_char(b, '"');
+    if (buf_append(b, s + run, n - run) == 0 && buf_append_char(b, '"') == 0)
+        return 0;
+out_undo:
+    /* All or nothing, as every other append. */
+    b->len = start;
+    b->data[start] = '\0';
+    return -1;
 }

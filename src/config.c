@@ -323,6 +323,12 @@ load_file(struct config *c, const char *path, char *err, size_t errlen)
             break;
         }
         rc = set_value(c, o, value, err, errlen);
+        if (rc != 0) {
+            char inner[512];
+
+            snprintf(inner, sizeof(inner), "%s", err);
+            fail(err, errlen, "%s:%d: %s", path, lineno, inner);
+        }
     }
     fclose(f);
     return rc;

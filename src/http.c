@@ -144,9 +144,12 @@ read_body(struct request *r, const struct http_source *src, size_t max)
 
         errno = 0;
         v = strtoull(cl, &end, 10);
-        if (errno != 0 || *end != '\0' || cl[0] == '-' || v > max)
-            r->body_too_large = errno == 0 && *end == '\0' && cl[0] != '-';
-        else
+        /* A well-formed length over the limit (or past 2^64) is refused at
+         * once; a malformed one is ignored: the body is read to EOF. */
+        if (*end == '\0' && cl[0] >= '0' && cl[0] <= '9' &&
+            (errno == ERANGE || v > max))
+            r->body_too_large = true;
+        else if (errno == 0 && *end == '\0' && cl[0] != '-')
             cap = (size_t)v; /* a hint for the first allocation only */
     }
     for (;;) {

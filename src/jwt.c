@@ -24,9 +24,15 @@
 /* Payload bytes encoded per step of jwt_sign(); a multiple of 3. */
 #define JWT_SIGN_CHUNK 768
 
-/* Fetching the HMAC implementation takes a lock and a lookup; do it once. */
+/*
+ * A fresh EVP_MAC_CTX per MAC costs more than the MAC itself (allocations
+ * and a digest fetch by name), so each thread keeps one context per
+ * algorithm with its digest set, and only re-keys it: EVP_MAC_init() with a
+ * key and no parameters keeps the digest.  The HMAC method is fetched once.
+ */
 static EVP_MAC *jwt_mac;
 static pthread_once_t jwt_mac_once = PTHREAD_ONCE_INIT;
+static _Thread_local EVP_MAC_CTX *jwt_mac_ctx[2];
 
 static void
 jwt_mac_fetch(void)
@@ -34,41 +40,58 @@ jwt_mac_fetch(void)
     jwt_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-int
-jwt_hmac(enum jwt_alg alg, const void *key, size_t key_len, const void *data,
-         size_t len, unsigned char out[JWT_MAX_MAC_LEN], size_t *out_len)
+static EVP_MAC_CTX *
+mac_ctx(enum jwt_alg alg)
 {
     static char sha256[] = "SHA256", sha512[] = "SHA512";
+    EVP_MAC_CTX **slot;
     OSSL_PARAM params[2];
-    EVP_MAC_CTX *ctx;
-    int rc = -1;
 
     switch (alg) {
     case JWT_HS256:
+        slot = &jwt_mac_ctx[0];
         params[0] =
             OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256, 0);
         break;
     case JWT_HS512:
+        slot = &jwt_mac_ctx[1];
         params[0] =
             OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha512, 0);
         break;
     default:
-        return -1;
+        return NULL;
     }
+    if (*slot != NULL)
+        return *slot;
     params[1] = OSSL_PARAM_construct_end();
     if (pthread_once(&jwt_mac_once, jwt_mac_fetch) != 0 || jwt_mac == NULL)
-        return -1;
-    ctx = EVP_MAC_CTX_new(jwt_mac);
+        return NULL;
+    *slot = EVP_MAC_CTX_new(jwt_mac);
+    if (*slot != NULL && EVP_MAC_CTX_set_params(*slot, params) != 1) {
+        EVP_MAC_CTX_free(*slot);
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+int
+jwt_hmac(enum jwt_alg alg, const void *key, size_t key_len, const void *data,
+         size_t len, unsigned char out[JWT_MAX_MAC_LEN], size_t *out_len)
+{
+    EVP_MAC_CTX *ctx = mac_ctx(alg);
+
     if (ctx == NULL)
         return -1;
     /* A NULL key would mean "keep the previous key" to OpenSSL. */
     if (EVP_MAC_init(ctx, key_len > 0 ? key : (const void *)"", key_len,
-                     params) == 1 &&
+                     NULL) == 1 &&
         EVP_MAC_update(ctx, data, len) == 1 &&
         EVP_MAC_final(ctx, out, out_len, JWT_MAX_MAC_LEN) == 1)
-        rc = 0;
+        return 0;
+    /* Its state is unknown now; start afresh next time. */
     EVP_MAC_CTX_free(ctx);
-    return rc;
+    jwt_mac_ctx[alg == JWT_HS256 ? 0 : 1] = NULL;
+    return -1;
 }
 
 /* Decode one segment onto the arena, NUL-terminated for json-c's sake. */

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "cordgate/arena.h"
+#include "cordgate/buf.h"
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/db.h"
+#include "cordgate/jwt.h"
 #include "cordgate/log.h"
 #include "cordgate/store.h"
 #include "cordgate/supervisor.h"
@@ -31,6 +33,9 @@ usage(FILE *out)
             "  app create --name NAME   create an app; prints its id and "
             "secret\n"
             "  app list                 list apps (without secrets)\n"
+            "  token server --app ID    print a server auth token for the "
+            "app\n"
+            "                           (valid for one minute, for curl)\n"
             "\n"
             "Options:\n"
             "  --config FILE            read NAME=value settings from FILE "
@@ -50,6 +55,55 @@ static void
 print_migration(int version, const char *name)
 {
     printf("applied %03d %s\n", version, name);
+}
+
+static const char *
+option_value(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+            return argv[i] + n + 1;
+    }
+    return NULL;
+}
+
+/* `token server --app ID`: what @cord-sdk/server's getServerAuthToken
+ * makes, {app_id, iat, exp = iat + 60} signed HS512 with the app secret. */
+static int
+print_token(struct db *db, struct arena *a, int64_t deadline, int argc,
+            char **argv, enum cg_err *e)
+{
+    const char *id = option_value(argc, argv, "--app");
+    struct app app;
+    struct buf out;
+    char payload[160];
+    int64_t now = clock_wall_seconds();
+    int n;
+
+    if (argc < 2 || strcmp(argv[1], "server") != 0 || id == NULL) {
+        fprintf(stderr, "cordgate: usage: token server --app ID\n");
+        return EXIT_USAGE;
+    }
+    *e = store_app_get(db, a, deadline, id, &app);
+    if (*e != CG_ERR_OK)
+        return 0;
+    n = snprintf(payload, sizeof(payload),
+                 "{\"app_id\":\"%s\",\"iat\":%lld,\"exp\":%lld}", app.id,
+                 (long long)now, (long long)now + 60);
+    buf_init(&out, a, 4096);
+    if (n < 0 || (size_t)n >= sizeof(payload) ||
+        jwt_sign(&out, JWT_HS512, payload, (size_t)n, app.secret,
+                 strlen(app.secret)) != 0) {
+        *e = CG_ERR_INTERNAL;
+        return 0;
+    }
+    printf("%s\n", out.data);
+    return 0;
 }
 
 /* Commands that talk to the database once and exit. */
@@ -99,6 +153,10 @@ run_db_command(const struct config *cfg, int argc, char **argv)
         for (i = 0; e == CG_ERR_OK && i < n; i++)
             printf("%s\t%s\t%s\n", apps[i].id, apps[i].created_at,
                    apps[i].name);
+    } else if (strcmp(argv[0], "token") == 0) {
+        status = print_token(db, a, deadline, argc, argv, &e);
+        if (status != 0)
+            goto out;
     } else {
         fprintf(stderr, "cordgate: app needs a subcommand: create, list\n");
         status = EXIT_USAGE;
@@ -199,7 +257,7 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(argv[0], "serve") != 0 && strcmp(argv[0], "migrate") != 0 &&
-        strcmp(argv[0], "app") != 0) {
+        strcmp(argv[0], "app") != 0 && strcmp(argv[0], "token") != 0) {
         fprintf(stderr, "cordgate: unknown command \"%s\"; try --help\n",
                 argv[0]);
         return EXIT_USAGE;

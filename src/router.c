@@ -239,6 +239,18 @@ check_policy(struct request *r, const struct route *rt)
     return CG_ERR_OK;
 }
 
+/* How much of a client's path can be quoted in a message: at most 512
+ * bytes, cut at a character boundary, and nothing unless it is UTF-8. */
+static size_t
+quotable_length(struct str path)
+{
+    size_t n = path.len > 512 ? 512 : path.len;
+
+    while (n > 0 && n < path.len && ((unsigned char)path.p[n] & 0xc0) == 0x80)
+        n--;
+    return json_utf8_is_valid(path.p, n) ? n : 0;
+}
+
 size_t
 router_dispatch(struct request *r)
 {
@@ -262,10 +274,12 @@ router_dispatch(struct request *r)
     if (found == CG_ARRAY_LEN(routes)) {
         memset(r->params, 0, sizeof(r->params));
         if (allowed == 0) {
-            e = request_fail(r, CG_ERR_NOT_FOUND, "No endpoint %s %.*s exists.",
-                             r->method_name,
-                             (int)(r->path.len > 512 ? 512 : r->path.len),
-                             r->path.p);
+            size_t n = quotable_length(r->path);
+
+            e = n > 0 ? request_fail(r, CG_ERR_NOT_FOUND,
+                                     "No endpoint %s %.*s exists.",
+                                     r->method_name, (int)n, r->path.p)
+                      : CG_ERR_NOT_FOUND;
         } else {
             const char *allow = http_methods_format(r->arena, allowed);
 

@@ -487,7 +487,9 @@ H='[0-9a-fA-F]'
 UUID_RE="$H{8}-$H{4}-$H{4}-$H{4}-$H{12}"
 APP_RE="^CORDGATE_APP_ID=($UUID_RE)"$'\n'"CORDGATE_APP_SECRET=($H{64})\$"
 if ! [[ "$APP_OUT" =~ $APP_RE ]]; then
-    die "'cordgate app create' must print exactly CORDGATE_APP_ID=<uuid> and CORDGATE_APP_SECRET=<64 hex> lines; it printed $(wc -l <<<"$APP_OUT") lines"
+    err "'cordgate app create' must print exactly two lines,"
+    err "CORDGATE_APP_ID=<uuid> and CORDGATE_APP_SECRET=<64 hex digits>;"
+    die "it printed $(wc -l <<<"$APP_OUT") lines"
 fi
 APP_ID=${BASH_REMATCH[1]}
 APP_SECRET=${BASH_REMATCH[2]}
@@ -502,8 +504,8 @@ start_cordgate main CORDGATE_DATABASE_URL="$PG_CONNINFO" CORDGATE_WORKERS=4 \
 MAIN_PID=$LAST_PID
 # A closed port: the app must answer 503 quickly, never hang (DESIGN §2).
 free_port DOWN_DB_PORT
-start_cordgate down \
-    CORDGATE_DATABASE_URL="host=127.0.0.1 port=$DOWN_DB_PORT dbname=x connect_timeout=2" \
+DOWN_DB="host=127.0.0.1 port=$DOWN_DB_PORT dbname=x connect_timeout=2"
+start_cordgate down CORDGATE_DATABASE_URL="$DOWN_DB" \
     CORDGATE_WORKERS=2 CORDGATE_REQUEST_TIMEOUT=2
 DOWN_PID=$LAST_PID
 wait_for_socket "$WORK/main.sock" 30 "$MAIN_PID"

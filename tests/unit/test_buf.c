@@ -303,12 +303,8 @@ Test(buf, json_string_over_the_cap_fails)
     cr_assert_eq(b.data[b.len], '\0');
 }
 
-/*
- * BUG: buf.h promises that an append crossing the cap "fails with -1 and
- * leaves the buffer as it was"; buf_append_json_string fails half-way and
- * leaves the opening quote and the escaped prefix behind.
- */
-Test(buf, bug_json_string_over_the_cap_leaves_the_buffer_unchanged)
+/* An escaped string that crosses the cap leaves nothing half-written. */
+Test(buf, json_string_over_the_cap_leaves_the_buffer_unchanged)
 {
     struct buf b;
 

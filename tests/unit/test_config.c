@@ -527,14 +527,16 @@ Test(config, file_errors_name_file_and_line)
     }
 }
 
-Test(config, bad_value_in_the_file_names_the_variable)
+Test(config, bad_value_in_the_file_names_file_line_and_variable)
 {
     const char *path = write_conf("LISTEN=127.0.0.1:8080\nWORKERS=abc\n");
     struct config c;
-    char err[256] = "";
+    char err[256] = "", want[512];
 
     cr_assert_eq(config_load(&c, path, err, sizeof(err)), -1);
-    cr_assert_str_eq(err, "CORDGATE_WORKERS: \"abc\" is not a whole number");
+    snprintf(want, sizeof(want),
+             "%s:2: CORDGATE_WORKERS: \"abc\" is not a whole number", path);
+    cr_assert_str_eq(err, want);
     assert_freed(&c);
 }
 
