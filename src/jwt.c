@@ -154,14 +154,13 @@ parse_payload(struct arena *a, struct str bytes, struct jwt *out)
     return JWT_OK;
 }
 
-enum jwt_status
-jwt_decode(struct arena *a, const char *token, size_t len, struct jwt *out)
+static enum jwt_status
+decode_token(struct arena *a, const char *token, size_t len, struct jwt *out)
 {
     const char *dot1, *dot2, *end;
     struct str header, payload;
     enum jwt_status st;
 
-    memset(out, 0, sizeof(*out));
     if (len > JWT_MAX_LEN)
         return JWT_TOO_LONG;
     if (len == 0)
@@ -196,6 +195,20 @@ jwt_decode(struct arena *a, const char *token, size_t len, struct jwt *out)
     if ((st = parse_header(a, header, out)) != JWT_OK)
         return st;
     return parse_payload(a, payload, out);
+}
+
+enum jwt_status
+jwt_decode(struct arena *a, const char *token, size_t len, struct jwt *out)
+{
+    enum jwt_status st;
+
+    memset(out, 0, sizeof(*out));
+    st = decode_token(a, token, len, out);
+    /* Leave nothing half-decoded for jwt_verify() to take for a token. */
+    if (st != JWT_OK && st != JWT_PAYLOAD_NOT_JSON &&
+        st != JWT_PAYLOAD_NOT_OBJECT)
+        memset(out, 0, sizeof(*out));
+    return st;
 }
 
 static enum jwt_alg

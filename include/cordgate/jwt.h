@@ -93,6 +93,8 @@ struct jwt {
  * bits that no MAC has (signature left empty), which jwt_verify() calls an
  * invalid signature, as jsonwebtoken does.  A header that is not an object or
  * has no string alg decodes too; jwt_verify() then says "invalid algorithm".
+ * On any other failure *out is zeroed, and jwt_verify() on it says
+ * JWT_MALFORMED.
  */
 enum jwt_status jwt_decode(struct arena *a, const char *token, size_t len,
                            struct jwt *out) CG_MUSTCHECK;

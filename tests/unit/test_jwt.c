@@ -776,6 +776,10 @@ Test(jwt, verify_refuses_a_token_that_was_not_decoded)
 
     cr_assert_eq(jwt_decode(arena, "a.b", 3, &t), JWT_MALFORMED);
     cr_assert_eq(jwt_verify(&t, KEY, strlen(KEY), &opts), JWT_MALFORMED);
+    /* Split fine, header no JSON: nothing is left half-filled. */
+    cr_assert_eq(jwt_decode(arena, "YWJj.e30.", 9, &t), JWT_INVALID_TOKEN);
+    cr_assert_null(t.signing_input.p);
+    cr_assert_eq(jwt_verify(&t, KEY, strlen(KEY), &opts), JWT_MALFORMED);
 }
 
 Test(jwt, status_messages_are_the_ones_cord_surfaces)
