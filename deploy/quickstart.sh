@@ -15,7 +15,8 @@
 #     CORDGATE_DATABASE_URL is set (then it uses that database);
 #   - runs `cordgate migrate`;
 #   - creates a development app once and keeps it in var/dev.env
-#     (CORDGATE_URL, CORDGATE_APP_ID, CORDGATE_APP_SECRET; mode 0600);
+#     (CORDGATE_URL, CORDGATE_APP_ID, CORDGATE_APP_SECRET, and the current
+#     CORDGATE_DATABASE_URL; mode 0600);
 #   - starts cordgate on var/run/cordgate.sock with test tokens enabled, and
 #     nginx on http://127.0.0.1:3337 in front of it.
 # It stays in the foreground until Ctrl-C, which stops what it started;
@@ -329,6 +330,17 @@ if [[ -z "$APP_ID" ]]; then
     mv -f -- "$DEV_ENV.tmp" "$DEV_ENV"
     log "created app $APP_ID; credentials in $DEV_ENV"
 fi
+# The database URL can change between runs (the port is a free one), so it
+# is rewritten every time; the `cordgate` commands read it after `. var/dev.env`.
+(
+    umask 077
+    grep -v '^CORDGATE_DATABASE_URL=' "$DEV_ENV" >"$DEV_ENV.tmp" || true
+    printf "CORDGATE_DATABASE_URL='%s'\n" "$DATABASE_URL" >>"$DEV_ENV.tmp"
+)
+if ((EUID == 0)) && [[ "$OWNER" != root ]]; then
+    chown "$OWNER:" -- "$DEV_ENV.tmp"
+fi
+mv -f -- "$DEV_ENV.tmp" "$DEV_ENV"
 
 step "cordgate and nginx"
 # A unix socket path is limited to 107 bytes; past that, TCP on loopback.
