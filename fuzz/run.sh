@@ -27,7 +27,7 @@ for src in "$root"/fuzz/fuzz_*.c; do
     target=$(basename "$src" .c)
     name=${target#fuzz_}
     cmake --build "$build" --target "$target" -j "$(nproc)"
-    rm -rf "$scratch/$name"
+    rm -rf "${scratch:?}/${name:?}"
     mkdir -p "$scratch/$name/corpus" "$scratch/$name/crashes"
     if [ -d "$root/fuzz/corpus/$name" ]; then
         cp "$root/fuzz/corpus/$name"/* "$scratch/$name/corpus/"

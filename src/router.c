@@ -162,7 +162,8 @@ parse_form(struct request *r)
                                     "The form body is not correctly "
                                     "percent-encoded.");
             if (!json_utf8_is_valid(key.p, key.len) ||
-                !json_utf8_is_valid(value.p, value.len))
+                !json_utf8_is_valid(value.p, value.len) ||
+                memchr(key.p, '\0', key.len) != NULL)
                 return request_fail(r, CG_ERR_INVALID_REQUEST,
                                     "The request body is not valid UTF-8.");
             v = json_object_new_string_len(value.p, (int)value.len);

@@ -1,0 +1,323 @@
+/* Users: one upsert per write, keyset pages, memberships. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cordgate/arena.h"
+#include "cordgate/buf.h"
+#include "cordgate/db.h"
+#include "cordgate/users.h"
+
+#define ISO_MS(col)                                                            \
+    "to_char(" col " AT TIME ZONE 'UTC', "                                     \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/*
+ * Absent and null leave a field as it is (Cord: `name ?? undefined`), so
+ * coalesce() does the update; only the picture can be cleared, hence its
+ * flag.  A create needs an email: the WHERE lets the insert through only
+ * with one, or when the row exists (and the insert becomes the update).
+ */
+static const char upsert_sql[] =
+    "INSERT INTO users AS u (app_id, id, email, name, short_name, status, "
+    "profile_picture_url, metadata) "
+    "SELECT $1, $2, $3, $4, $5, coalesce($6, 'active'), "
+    "CASE WHEN $8::boolean THEN $7 END, coalesce($9::jsonb, '{}') "
+    "WHERE $3 IS NOT NULL OR EXISTS "
+    "(SELECT 1 FROM users WHERE app_id = $1 AND id = $2) "
+    "ON CONFLICT (app_id, id) DO UPDATE SET "
+    "email = coalesce($3, u.email), name = coalesce($4, u.name), "
+    "short_name = coalesce($5, u.short_name), "
+    "status = coalesce($6, u.status), "
+    "profile_picture_url = CASE WHEN $8::boolean THEN $7 "
+    "ELSE u.profile_picture_url END, "
+    "metadata = coalesce($9::jsonb, u.metadata), updated_at = now() "
+    "RETURNING xmax = 0";
+
+static const char create_sql[] =
+    "INSERT INTO users (app_id, id, email, name, short_name, status, "
+    "profile_picture_url, metadata) "
+    "VALUES ($1, $2, $3, $4, $5, coalesce($6, 'active'), "
+    "CASE WHEN $8::boolean THEN $7 END, coalesce($9::jsonb, '{}')) "
+    "ON CONFLICT (app_id, id) DO NOTHING RETURNING true";
+
+/* A text[] literal: {"a","b\"c"}. */
+static const char *
+text_array(struct arena *a, const char *const *items, int n)
+{
+    struct buf b;
+    int i;
+
+    buf_init(&b, a, 1u << 24);
+    if (buf_append_char(&b, '{') != 0)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        const char *p;
+
+        if ((i > 0 && buf_append_char(&b, ',') != 0) ||
+            buf_append_char(&b, '"') != 0)
+            return NULL;
+        for (p = items[i]; *p != '\0'; p++)
+            if (((*p == '"' || *p == '\\') && buf_append_char(&b, '\\')) ||
+                buf_append_char(&b, *p) != 0)
+                return NULL;
+        if (buf_append_char(&b, '"') != 0)
+            return NULL;
+    }
+    if (buf_append_char(&b, '}') != 0)
+        return NULL;
+    return b.data;
+}
+
+/* The first of ids (in their order) that is not a group of the app. */
+static enum cg_err
+first_missing_group(struct db *db, struct arena *a, int64_t deadline_ms,
+                    const char *app_id, const char *const *ids, int n,
+                    const char **missing)
+{
+    const char *params[2] = {app_id, text_array(a, ids, n)};
+    PGresult *res;
+    enum cg_err e;
+
+    *missing = NULL;
+    if (n == 0)
+        return CG_ERR_OK;
+    if (params[1] == NULL)
+        return CG_ERR_INTERNAL;
+    e = db_exec(db, a, deadline_ms,
+                "SELECT t.g FROM unnest($2::text[]) WITH ORDINALITY AS t(g, n) "
+                "WHERE NOT EXISTS (SELECT 1 FROM groups "
+                "WHERE app_id = $1 AND id = t.g) ORDER BY t.n LIMIT 1",
+                2, params, NULL, &res);
+    if (e != CG_ERR_OK)
+        return e;
+    if (PQntuples(res) == 1 &&
+        (*missing = arena_strdup(a, PQgetvalue(res, 0, 0))) == NULL)
+        return CG_ERR_INTERNAL;
+    return CG_ERR_OK;
+}
+
+static enum cg_err
+change_memberships(struct db *db, struct arena *a, int64_t deadline_ms,
+                   const char *app_id, const char *id,
+                   const struct user_change *c)
+{
+    const char *params[3] = {app_id, id, NULL};
+    enum cg_err e = CG_ERR_OK;
+
+    if (c->n_add > 0) {
+        params[2] = text_array(a, c->add_groups, c->n_add);
+        if (params[2] == NULL)
+            return CG_ERR_INTERNAL;
+        e = db_exec(db, a, deadline_ms,
+                    "INSERT INTO group_members (app_id, group_id, user_id) "
+                    "SELECT $1, g, $2 FROM unnest($3::text[]) AS g "
+                    "ON CONFLICT DO NOTHING",
+                    3, params, NULL, NULL);
+    }
+    if (e == CG_ERR_OK && c->n_remove > 0) {
+        params[2] = text_array(a, c->remove_groups, c->n_remove);
+        if (params[2] == NULL)
+            return CG_ERR_INTERNAL;
+        e = db_exec(db, a, deadline_ms,
+                    "DELETE FROM group_members WHERE app_id = $1 AND "
+                    "user_id = $2 AND group_id = ANY ($3::text[])",
+                    3, params, NULL, NULL);
+    }
+    return e;
+}
+
+static enum cg_err
+write_user(struct db *db, struct arena *a, int64_t deadline_ms,
+           const char *app_id, const char *id, const struct user_change *c,
+           bool create_only, enum user_write *result)
+{
+    const char *params[9] = {
+        app_id,
+        id,
+        c->set_email ? c->email : NULL,
+        c->set_name ? c->name : NULL,
+        c->set_short_name ? c->short_name : NULL,
+        c->set_status ? c->status : NULL,
+        c->set_picture ? c->picture : NULL,
+        c->set_picture ? "true" : "false",
+        c->set_metadata ? c->metadata : NULL,
+    };
+    PGresult *res;
+    enum cg_err e;
+
+    e = db_exec(db, a, deadline_ms, create_only ? create_sql : upsert_sql, 9,
+                params, NULL, &res);
+    if (e != CG_ERR_OK)
+        return e;
+    if (PQntuples(res) == 0)
+        *result = create_only ? USER_EXISTS : USER_NEEDS_EMAIL;
+    else
+        *result = PQgetvalue(res, 0, 0)[0] == 't' ? USER_CREATED
+                                                  : USER_UPDATED;
+    return CG_ERR_OK;
+}
+
+static void
+rollback(struct db *db, struct arena *a, int64_t deadline_ms)
+{
+    if (db_exec_script(db, a, deadline_ms, "ROLLBACK") != CG_ERR_OK)
+        db_disconnect(db);
+}
+
+enum cg_err
+store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
+                 const char *app_id, const char *id,
+                 const struct user_change *c, bool create_only,
+                 enum user_write *result, const char **missing_group)
+{
+    enum cg_err e;
+
+    *missing_group = NULL;
+    if (c->n_add == 0 && c->n_remove == 0)
+        return write_user(db, a, deadline_ms, app_id, id, c, create_only,
+                          result);
+    /* Memberships too: one transaction, rolled back whole on any miss. */
+    e = db_exec_script(db, a, deadline_ms, "BEGIN");
+    if (e != CG_ERR_OK)
+        return e;
+    e = first_missing_group(db, a, deadline_ms, app_id, c->add_groups,
+                            c->n_add, missing_group);
+    if (e == CG_ERR_OK && *missing_group == NULL)
+        e = first_missing_group(db, a, deadline_ms, app_id, c->remove_groups,
+                                c->n_remove, missing_group);
+    if (e == CG_ERR_OK && *missing_group != NULL) {
+        *result = USER_GROUP_MISSING;
+        rollback(db, a, deadline_ms);
+        return CG_ERR_OK;
+    }
+    if (e == CG_ERR_OK)
+        e = write_user(db, a, deadline_ms, app_id, id, c, create_only,
+                       result);
+    if (e == CG_ERR_OK &&
+        (*result == USER_EXISTS || *result == USER_NEEDS_EMAIL)) {
+        rollback(db, a, deadline_ms);
+        return CG_ERR_OK;
+    }
+    if (e == CG_ERR_OK)
+        e = change_memberships(db, a, deadline_ms, app_id, id, c);
+    if (e == CG_ERR_OK)
+        e = db_exec_script(db, a, deadline_ms, "COMMIT");
+    if (e != CG_ERR_OK)
+        rollback(db, a, deadline_ms);
+    return e;
+}
+
+#define USER_COLUMNS                                                           \
+    "u.id, u.email, u.name, u.short_name, u.status, u.profile_picture_url, "  \
+    "u.metadata::text, " ISO_MS("u.created_at")
+
+static const char *
+value(struct arena *a, PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    return arena_strdup(a, PQgetvalue(res, row, col));
+}
+
+static int
+read_user(struct arena *a, PGresult *res, int row, int col, struct user *u)
+{
+    u->id = value(a, res, row, col);
+    u->email = value(a, res, row, col + 1);
+    u->name = value(a, res, row, col + 2);
+    u->short_name = value(a, res, row, col + 3);
+    u->status = value(a, res, row, col + 4);
+    u->profile_picture_url = value(a, res, row, col + 5);
+    u->metadata = value(a, res, row, col + 6);
+    u->created_at = value(a, res, row, col + 7);
+    return u->id && u->status && u->metadata && u->created_at ? 0 : -1;
+}
+
+enum cg_err
+store_user_get(struct db *db, struct arena *a, int64_t deadline_ms,
+               const char *app_id, const char *id, struct user *out,
+               bool *found)
+{
+    const char *params[2] = {app_id, id};
+    PGresult *res;
+    enum cg_err e;
+
+    e = db_exec(db, a, deadline_ms,
+                "SELECT " USER_COLUMNS ", coalesce((SELECT json_agg(m.group_id "
+                "ORDER BY m.group_id) FROM group_members m JOIN groups g "
+                "ON g.app_id = m.app_id AND g.id = m.group_id "
+                "WHERE m.app_id = u.app_id AND m.user_id = u.id "
+                "AND g.status = 'active'), '[]')::text "
+                "FROM users u WHERE u.app_id = $1 AND u.id = $2",
+                2, params, NULL, &res);
+    if (e != CG_ERR_OK)
+        return e;
+    *found = PQntuples(res) == 1;
+    if (!*found)
+        return CG_ERR_OK;
+    if (read_user(a, res, 0, 0, out) != 0 ||
+        (out->groups = value(a, res, 0, 8)) == NULL)
+        return CG_ERR_INTERNAL;
+    return CG_ERR_OK;
+}
+
+enum cg_err
+store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
+                const char *app_id, const char *metadata_filter,
+                const char *after, long limit, struct user **out, int *count,
+                bool *more, long *total)
+{
+    char lim[24];
+    const char *params[4] = {app_id, metadata_filter, after, lim};
+    PGresult *res;
+    enum cg_err e;
+    int i, n;
+
+    /* One more row than asked for says whether another page exists. */
+    snprintf(lim, sizeof(lim), "%ld", limit + 1);
+    e = db_exec(
+        db, a, deadline_ms,
+        "WITH matched AS (SELECT count(*) AS total FROM users "
+        "WHERE app_id = $1 AND ($2::jsonb IS NULL OR metadata @> $2::jsonb)) "
+        "SELECT m.total, " USER_COLUMNS " FROM matched m LEFT JOIN LATERAL "
+        "(SELECT * FROM users WHERE app_id = $1 "
+        "AND ($2::jsonb IS NULL OR metadata @> $2::jsonb) "
+        "AND ($3::text IS NULL OR id > $3::text) ORDER BY id "
+        "LIMIT $4::bigint) u ON true",
+        4, params, NULL, &res);
+    if (e != CG_ERR_OK)
+        return e;
+    *total = atol(PQgetvalue(res, 0, 0));
+    n = PQntuples(res);
+    if (n == 1 && PQgetisnull(res, 0, 1))
+        n = 0;
+    *more = n > limit;
+    if (*more)
+        n = (int)limit;
+    *out = arena_calloc(a, (size_t)n + 1, sizeof(**out));
+    if (*out == NULL)
+        return CG_ERR_INTERNAL;
+    for (i = 0; i < n; i++)
+        if (read_user(a, res, i, 1, &(*out)[i]) != 0)
+            return CG_ERR_INTERNAL;
+    *count = n;
+    return CG_ERR_OK;
+}
+
+enum cg_err
+store_user_delete(struct db *db, struct arena *a, int64_t deadline_ms,
+                  const char *app_id, const char *id, bool *found)
+{
+    const char *params[2] = {app_id, id};
+    PGresult *res;
+    enum cg_err e;
+
+    e = db_exec(db, a, deadline_ms,
+                "DELETE FROM users WHERE app_id = $1 AND id = $2 RETURNING 1",
+                2, params, NULL, &res);
+    if (e != CG_ERR_OK)
+        return e;
+    *found = PQntuples(res) == 1;
+    return CG_ERR_OK;
+}
