@@ -230,7 +230,7 @@ fi
 
 step "packages"
 PACKAGES=(build-essential cmake pkg-config libfcgi-dev libjson-c-dev
-    libssl-dev libpq-dev nginx curl)
+    libssl-dev libpq-dev unicode-data nginx curl)
 if [[ -z "${CORDGATE_DATABASE_URL:-}" ]]; then
     PACKAGES+=(postgresql)
 fi

@@ -214,6 +214,7 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out)
             strncmp(db->sqlstate, "08", 2) == 0 ||
             strncmp(db->sqlstate, "57P", 3) == 0)
             return unavailable(db, "statement");
+        log_error("statement failed: SQLSTATE %s: %s", db->sqlstate, db->error);
         if (db->metrics != NULL)
             metrics_count_db_error(db->metrics);
         return CG_ERR_INTERNAL;

@@ -28,6 +28,11 @@ static const struct route routes[] = {
     {HTTP_GET, "/metrics", handle_metrics_get, AUTH_NONE, BODY_NONE},
     {HTTP_POST, "/v1/authorize", handle_authorize_post, AUTH_NONE, BODY_JSON},
     {HTTP_GET, "/v1/verify", handle_verify_get, AUTH_SERVER, BODY_NONE},
+    {HTTP_POST, "/v1/users", handle_users_post, AUTH_SERVER, BODY_JSON},
+    {HTTP_GET, "/v1/users", handle_users_list, AUTH_SERVER, BODY_NONE},
+    {HTTP_PUT, "/v1/users/:id", handle_user_put, AUTH_SERVER, BODY_JSON},
+    {HTTP_GET, "/v1/users/:id", handle_user_get, AUTH_SERVER, BODY_NONE},
+    {HTTP_DELETE, "/v1/users/:id", handle_user_delete, AUTH_SERVER, BODY_JSON},
 };
 
 size_t

@@ -69,7 +69,7 @@ done < <(compgen -e | grep '^CORDGATE_' || true)
 PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     libjson-c-dev libssl-dev libpq-dev libcriterion-dev libcurl4-openssl-dev
     postgresql nginx lighttpd spawn-fcgi curl clang libclang-rt-14-dev
-    clang-format valgrind)
+    clang-format valgrind unicode-data)
 
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate

@@ -10,5 +10,10 @@ enum cg_err handle_health_get(struct request *r);
 enum cg_err handle_metrics_get(struct request *r);
 enum cg_err handle_authorize_post(struct request *r);
 enum cg_err handle_verify_get(struct request *r);
+enum cg_err handle_users_post(struct request *r);
+enum cg_err handle_users_list(struct request *r);
+enum cg_err handle_user_put(struct request *r);
+enum cg_err handle_user_get(struct request *r);
+enum cg_err handle_user_delete(struct request *r);
 
 #endif

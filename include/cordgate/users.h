@@ -21,7 +21,7 @@ struct user {
     const char *profile_picture_url;
     const char *metadata;
     const char *created_at; /* ISO-8601 UTC with milliseconds */
-    const char *groups; /* JSON array text of active group ids (GET only) */
+    const char *groups;     /* JSON array text of active group ids (GET only) */
 };
 
 /*
@@ -43,8 +43,8 @@ struct user_change {
 enum user_write {
     USER_CREATED,
     USER_UPDATED,
-    USER_EXISTS, /* create only: the id is taken */
-    USER_NEEDS_EMAIL, /* a create without an email */
+    USER_EXISTS,        /* create only: the id is taken */
+    USER_NEEDS_EMAIL,   /* a create without an email */
     USER_GROUP_MISSING, /* *missing_group names the first unknown group */
 };
 
@@ -58,8 +58,8 @@ enum cg_err store_user_write(struct db *db, struct arena *a,
 
 /* *found is false when the app has no such user. */
 enum cg_err store_user_get(struct db *db, struct arena *a, int64_t deadline_ms,
-                           const char *app_id, const char *id,
-                           struct user *out, bool *found) CG_MUSTCHECK;
+                           const char *app_id, const char *id, struct user *out,
+                           bool *found) CG_MUSTCHECK;
 
 /* Users ordered by id after `after` (NULL: from the start), matching the
  * metadata containment filter (JSON text, NULL: all); *more says whether

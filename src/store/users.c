@@ -21,9 +21,10 @@
 static const char upsert_sql[] =
     "INSERT INTO users AS u (app_id, id, email, name, short_name, status, "
     "profile_picture_url, metadata) "
-    "SELECT $1, $2, $3, $4, $5, coalesce($6, 'active'), "
-    "CASE WHEN $8::boolean THEN $7 END, coalesce($9::jsonb, '{}') "
-    "WHERE $3 IS NOT NULL OR EXISTS "
+    "SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, "
+    "coalesce($6::text, 'active'), CASE WHEN $8::boolean THEN $7::text END, "
+    "coalesce($9::jsonb, '{}') "
+    "WHERE $3::text IS NOT NULL OR EXISTS "
     "(SELECT 1 FROM users WHERE app_id = $1 AND id = $2) "
     "ON CONFLICT (app_id, id) DO UPDATE SET "
     "email = coalesce($3, u.email), name = coalesce($4, u.name), "
@@ -153,8 +154,7 @@ write_user(struct db *db, struct arena *a, int64_t deadline_ms,
     if (PQntuples(res) == 0)
         *result = create_only ? USER_EXISTS : USER_NEEDS_EMAIL;
     else
-        *result = PQgetvalue(res, 0, 0)[0] == 't' ? USER_CREATED
-                                                  : USER_UPDATED;
+        *result = PQgetvalue(res, 0, 0)[0] == 't' ? USER_CREATED : USER_UPDATED;
     return CG_ERR_OK;
 }
 
@@ -181,8 +181,8 @@ store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
     e = db_exec_script(db, a, deadline_ms, "BEGIN");
     if (e != CG_ERR_OK)
         return e;
-    e = first_missing_group(db, a, deadline_ms, app_id, c->add_groups,
-                            c->n_add, missing_group);
+    e = first_missing_group(db, a, deadline_ms, app_id, c->add_groups, c->n_add,
+                            missing_group);
     if (e == CG_ERR_OK && *missing_group == NULL)
         e = first_missing_group(db, a, deadline_ms, app_id, c->remove_groups,
                                 c->n_remove, missing_group);
@@ -192,8 +192,7 @@ store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
         return CG_ERR_OK;
     }
     if (e == CG_ERR_OK)
-        e = write_user(db, a, deadline_ms, app_id, id, c, create_only,
-                       result);
+        e = write_user(db, a, deadline_ms, app_id, id, c, create_only, result);
     if (e == CG_ERR_OK &&
         (*result == USER_EXISTS || *result == USER_NEEDS_EMAIL)) {
         rollback(db, a, deadline_ms);
@@ -209,7 +208,7 @@ store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
 }
 
 #define USER_COLUMNS                                                           \
-    "u.id, u.email, u.name, u.short_name, u.status, u.profile_picture_url, "  \
+    "u.id, u.email, u.name, u.short_name, u.status, u.profile_picture_url, "   \
     "u.metadata::text, " ISO_MS("u.created_at")
 
 static const char *

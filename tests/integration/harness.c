@@ -384,3 +384,19 @@ it_bearer(const char *token)
     snprintf(buf, sizeof(buf), "Authorization: Bearer %s", token);
     return buf;
 }
+
+void
+it_sql_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(it_env("CORDGATE_TEST_DATABASE_URL"));
+    PGresult *res;
+    ExecStatusType st;
+
+    cr_assert(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    res = PQexec(c, sql);
+    st = PQresultStatus(res);
+    cr_assert(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s", sql,
+              PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(c);
+}

@@ -61,4 +61,8 @@ char *it_jwt(const char *alg, const char *payload_json, const char *secret);
 /* "Authorization: Bearer <token>" in a static buffer. */
 const char *it_bearer(const char *token);
 
+/* Run one SQL command (or several) on the test database; asserts that it
+ * succeeded. */
+void it_sql_exec(const char *sql);
+
 #endif
