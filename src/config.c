@@ -359,6 +359,9 @@ config_load(struct config *c, const char *file, char *err, size_t errlen)
              "CORDGATE_TEST_TOKENS is on but CORDGATE_TEST_APP_ID is not set");
         goto out_free;
     }
+    if (c->test_tokens &&
+        test_users_load(&c->test_users, c->test_users_file, err, errlen) != 0)
+        goto out_free;
     return 0;
 out_free:
     config_free(c);
@@ -370,6 +373,7 @@ config_free(struct config *c)
 {
     size_t i;
 
+    test_users_free(&c->test_users);
     for (i = 0; i < CG_ARRAY_LEN(opts); i++) {
         switch (opts[i].type) {
         case OPT_STRING:

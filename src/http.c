@@ -208,6 +208,7 @@ http_request_init(struct request *r, struct arena *a,
     size_t base_len = base_path ? strlen(base_path) : 0;
 
     r->arena = a;
+    r->src = src;
     r->method_name = src->param(src->ud, "REQUEST_METHOD");
     if (r->method_name == NULL)
         r->method_name = "";
@@ -247,6 +248,12 @@ http_request_init(struct request *r, struct arena *a,
         r->authorization = src->param(src->ud, "REDIRECT_HTTP_AUTHORIZATION");
     r->content_type = src->param(src->ud, "CONTENT_TYPE");
     return read_body(r, src, max_body);
+}
+
+const char *
+http_param(const struct request *r, const char *name)
+{
+    return r->src ? r->src->param(r->src->ud, name) : NULL;
 }
 
 bool

@@ -24,15 +24,21 @@
  * optional, as in Cord's Express router.
  */
 static const struct route routes[] = {
-    {HTTP_GET, "/healthz", handle_health_get, AUTH_NONE, BODY_NONE},
-    {HTTP_GET, "/metrics", handle_metrics_get, AUTH_NONE, BODY_NONE},
-    {HTTP_POST, "/v1/authorize", handle_authorize_post, AUTH_NONE, BODY_JSON},
-    {HTTP_GET, "/v1/verify", handle_verify_get, AUTH_SERVER, BODY_NONE},
-    {HTTP_POST, "/v1/users", handle_users_post, AUTH_SERVER, BODY_JSON},
-    {HTTP_GET, "/v1/users", handle_users_list, AUTH_SERVER, BODY_NONE},
-    {HTTP_PUT, "/v1/users/:id", handle_user_put, AUTH_SERVER, BODY_JSON},
-    {HTTP_GET, "/v1/users/:id", handle_user_get, AUTH_SERVER, BODY_NONE},
-    {HTTP_DELETE, "/v1/users/:id", handle_user_delete, AUTH_SERVER, BODY_JSON},
+    {HTTP_GET, "/healthz", handle_health_get, AUTH_NONE, BODY_NONE, false},
+    {HTTP_GET, "/metrics", handle_metrics_get, AUTH_NONE, BODY_NONE, false},
+    {HTTP_POST, "/v1/authorize", handle_authorize_post, AUTH_NONE, BODY_JSON,
+     false},
+    {HTTP_GET, "/v1/verify", handle_verify_get, AUTH_SERVER, BODY_NONE, false},
+    {HTTP_POST, "/v1/users", handle_users_post, AUTH_SERVER, BODY_JSON, false},
+    {HTTP_GET, "/v1/users", handle_users_list, AUTH_SERVER, BODY_NONE, false},
+    {HTTP_PUT, "/v1/users/:id", handle_user_put, AUTH_SERVER, BODY_JSON, false},
+    {HTTP_GET, "/v1/users/:id", handle_user_get, AUTH_SERVER, BODY_NONE, false},
+    {HTTP_DELETE, "/v1/users/:id", handle_user_delete, AUTH_SERVER, BODY_JSON,
+     false},
+    {HTTP_GET, "/generate-cord-token", handle_test_token_get, AUTH_NONE,
+     BODY_NONE, true},
+    {HTTP_OPTIONS, "/generate-cord-token", handle_test_token_preflight,
+     AUTH_NONE, BODY_NONE, true},
 };
 
 size_t
@@ -267,6 +273,8 @@ router_dispatch(struct request *r)
     for (i = 0; !r->bad_path && i < CG_ARRAY_LEN(routes); i++) {
         unsigned m = routes[i].method;
 
+        if (routes[i].test_tokens_only && !r->ctx->cfg->test_tokens)
+            continue;
         if (!path_matches(r, routes[i].pattern))
             continue;
         if (m == HTTP_GET)

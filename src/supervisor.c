@@ -483,6 +483,9 @@ supervisor_run(struct config *cfg, const char *config_file)
         listener_close(&lst);
         return 1;
     }
+    if (!cfg->test_tokens)
+        log_info("test tokens are off: GET /generate-cord-token answers 404 "
+                 "(CORDGATE_TEST_TOKENS=1 turns it on, for development)");
     if (write_pid_file(cfg->pid_file) != 0)
         log_warn("cannot write %s: %s", cfg->pid_file, strerror(errno));
     if (cfg->workers == 0) {

@@ -212,6 +212,8 @@ worker_fini(struct worker *w)
         close(w->sigfd);
     db_destroy(w->ctx.db);
     free(w->ctx.access_secret);
+    free(w->ctx.test_app_id);
+    free(w->ctx.test_app_secret);
     arena_destroy(w->arena);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cordgate/compiler.h"
+#include "cordgate/testusers.h"
 
 enum log_level { LL_ERROR, LL_WARN, LL_INFO, LL_DEBUG };
 
@@ -27,6 +28,8 @@ struct config {
     char *log_file;
     char *pid_file;
     char *base_path;
+    /* Loaded from TEST_USERS_FILE (or the defaults) when TEST_TOKENS is on. */
+    struct test_users test_users;
 };
 
 /*

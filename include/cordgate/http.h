@@ -47,6 +47,7 @@ struct http_source {
 
 struct request {
     struct arena *arena;
+    const struct http_source *src; /* valid until the response is written */
     struct context *ctx;
     int64_t started_ns;  /* CLOCK_MONOTONIC */
     int64_t deadline_ms; /* CLOCK_MONOTONIC; the database part must end */
@@ -88,6 +89,9 @@ enum cg_err http_request_init(struct request *r, struct arena *a,
  * Returns -1 on a malformed escape or no memory. */
 int http_percent_decode(struct arena *a, const char *p, size_t n,
                         bool plus_is_space, struct str *out) CG_MUSTCHECK;
+
+/* A FastCGI parameter of the request (e.g. "HTTP_ORIGIN"), or NULL. */
+const char *http_param(const struct request *r, const char *name);
 
 /* The decoded value of the first query parameter called name; false when
  * there is none or it cannot be decoded. */

@@ -2,6 +2,7 @@
 #ifndef CORDGATE_ROUTER_H
 #define CORDGATE_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cordgate/errors.h"
@@ -25,6 +26,8 @@ struct route {
     enum cg_err (*handler)(struct request *r);
     enum auth_kind auth;
     enum body_kind body;
+    /* Served only when CORDGATE_TEST_TOKENS is on; otherwise not a route. */
+    bool test_tokens_only;
 };
 
 /* Route r, check the policy of its route, run the handler and leave the

@@ -56,6 +56,17 @@ path_of(struct arena *a, const char *parent, const char *key)
     return b.data;
 }
 
+/* PostgreSQL text cannot hold U+0000; a string with one is refused. */
+#define NO_NUL "text without U+0000"
+
+static bool
+has_nul(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_string) &&
+           strlen(json_object_get_string(v)) !=
+               (size_t)json_object_get_string_len(v);
+}
+
 /* null or a string; *out is NULL for null. */
 static void
 nullable_string(struct schema_errors *se, struct json_object *v,
@@ -67,6 +78,10 @@ nullable_string(struct schema_errors *se, struct json_object *v,
     }
     if (!json_object_is_type(v, json_type_string)) {
         schema_error_type(se, v, key, "string or null");
+        return;
+    }
+    if (has_nul(v)) {
+        schema_error_format(se, v, key, NO_NUL);
         return;
     }
     *out = json_object_get_string(v);
@@ -89,6 +104,8 @@ check_metadata(struct schema_errors *se, struct arena *a, struct json_object *v,
             !json_is_number(value))
             schema_error_type(se, value, path_of(a, "metadata", key),
                               "string or number or boolean");
+        else if (has_nul(value))
+            schema_error_format(se, value, path_of(a, "metadata", key), NO_NUL);
     }
     buf_init(&text, a, 1u << 24);
     if (json_write_compact(&text, v) == 0)
@@ -122,6 +139,8 @@ check_group_ids(struct schema_errors *se, struct arena *a,
         snprintf(idx, sizeof(idx), "%zu", i);
         if (!json_object_is_type(item, json_type_string))
             schema_error_type(se, item, path_of(a, key, idx), "string");
+        else if (has_nul(item))
+            schema_error_format(se, item, path_of(a, key, idx), NO_NUL);
         else
             ids[i] = json_object_get_string(item);
     }
@@ -184,7 +203,7 @@ read_user_fields(struct request *r, struct schema_errors *se,
         if (!json_object_is_type(v, json_type_string))
             schema_error_type(se, v, "status", "string");
         s = json_object_get_string(v);
-        if (!json_object_is_type(v, json_type_string) ||
+        if (!json_object_is_type(v, json_type_string) || has_nul(v) ||
             (strcmp(s, "active") != 0 && strcmp(s, "deleted") != 0))
             schema_error_enum(se, v, "status", "active or deleted");
         c->status = s;
@@ -312,7 +331,7 @@ handle_users_post(struct request *r)
     struct user_change c;
     struct schema_errors se;
     const char *missing[2], *id = NULL, *group = NULL;
-    size_t nmissing = 0, i;
+    size_t nmissing = 0, i, id_len = 0;
     enum user_write result;
     struct buf idbuf;
     enum cg_err e;
@@ -333,12 +352,14 @@ handle_users_post(struct request *r)
             if (n > ID_MAX_BODY)
                 schema_error_max_length(&se, v, "id", ID_MAX_BODY);
             id = json_object_get_string(v);
+            id_len = (size_t)json_object_get_string_len(v);
         } else if (json_is_number(v)) {
             /* A number id is its JavaScript string form: 103, 1e+21. */
             buf_init(&idbuf, r->arena, 64);
             if (json_write_compact(&idbuf, v) != 0)
                 return CG_ERR_INTERNAL;
             id = idbuf.data;
+            id_len = idbuf.len;
         } else {
             schema_error_type(&se, v, "id", "string or number");
         }
@@ -359,7 +380,7 @@ handle_users_post(struct request *r)
     check_unexpected(r, &se, body, false, true);
     if (schema_errors_any(&se))
         return fail_schema(r, &se, CREATE_TYPE);
-    if (!validate_external_id(id, strlen(id), ID_MAX_PATH))
+    if (!validate_external_id(id, id_len, ID_MAX_PATH))
         return invalid_id(r, "id");
     e = store_user_write(r->ctx->db, r->arena, r->deadline_ms, r->app->id, id,
                          &c, true, &result, &group);
@@ -633,9 +654,10 @@ read_filter(struct request *r, struct str text, const char **metadata)
         json_object_object_foreach(value, k, mv)
         {
             (void)k;
-            if (!json_object_is_type(mv, json_type_string) &&
-                !json_object_is_type(mv, json_type_boolean) &&
-                !json_is_number(mv))
+            if ((!json_object_is_type(mv, json_type_string) &&
+                 !json_object_is_type(mv, json_type_boolean) &&
+                 !json_is_number(mv)) ||
+                has_nul(mv))
                 return request_fail(r, CG_ERR_INVALID_FIELD,
                                     "\"metadata\" must be valid JSON.");
         }

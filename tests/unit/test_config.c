@@ -190,13 +190,15 @@ Test(config, environment_overrides_strings_levels_and_booleans)
 {
     struct config c;
     char err[256] = "";
+    const char *users = write_conf("[{\"user_id\":\"u1\",\"user_details\":"
+                                   "{\"name\":\"U\"}}]");
 
     setenv("CORDGATE_DATABASE_URL", "postgresql://u:p@db/cordgate", 1);
     setenv("CORDGATE_LISTEN", "/run/cordgate/fcgi.sock", 1);
     setenv("CORDGATE_ACCESS_TOKEN_SECRET", "s3cret", 1);
     setenv("CORDGATE_TEST_TOKENS", "yes", 1);
     setenv("CORDGATE_TEST_APP_ID", "app-1", 1);
-    setenv("CORDGATE_TEST_USERS_FILE", "/etc/cordgate/users.json", 1);
+    setenv("CORDGATE_TEST_USERS_FILE", users, 1);
     setenv("CORDGATE_CORS_ORIGIN", "https://example.com", 1);
     setenv("CORDGATE_LOG_LEVEL", "DEBUG", 1);
     setenv("CORDGATE_LOG_FILE", "syslog", 1);
@@ -208,7 +210,10 @@ Test(config, environment_overrides_strings_levels_and_booleans)
     cr_assert_str_eq(c.access_token_secret, "s3cret");
     cr_assert_eq(c.test_tokens, true);
     cr_assert_str_eq(c.test_app_id, "app-1");
-    cr_assert_str_eq(c.test_users_file, "/etc/cordgate/users.json");
+    cr_assert_str_eq(c.test_users_file, users);
+    cr_assert_eq(c.test_users.count, 1);
+    cr_assert_str_eq(c.test_users.payload_prefixes[0],
+                     "{\"user_id\":\"u1\",\"user_details\":{\"name\":\"U\"},");
     cr_assert_str_eq(c.cors_origin, "https://example.com");
     cr_assert_eq(c.log_level, LL_DEBUG);
     cr_assert_str_eq(c.log_file, "syslog");
@@ -589,4 +594,56 @@ Test(config, help_lists_every_variable_once)
     cr_assert_not_null(strstr(text, "[auto]"));
     cr_assert_not_null(strstr(text, "[1M]"));
     free(text);
+}
+
+Test(config, test_tokens_default_to_the_four_users_of_the_guide)
+{
+    struct config c;
+    char err[256] = "";
+
+    setenv("CORDGATE_TEST_TOKENS", "1", 1);
+    setenv("CORDGATE_TEST_APP_ID", "app-1", 1);
+    cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.test_users.count, 4);
+    cr_assert_str_eq(c.test_users.payload_prefixes[1],
+                     "{\"user_id\":\"minervahalleck\",\"organization_id\":"
+                     "\"starpotterdunewars\",\"user_details\":{\"email\":\"\","
+                     "\"name\":\"Minerva Halleck\"},\"organization_details\":"
+                     "{\"name\":\"starpotterdunewars\"},");
+    config_free(&c);
+}
+
+Test(config, bad_test_users_files_are_refused)
+{
+    static const char *const bad[] = {
+        "",
+        "{}",
+        "[]",
+        "[1]",
+        "[{\"name\":\"no id\"}]",
+        "[{\"user_id\":\"\"}]",
+        "[{\"user_id\":\"u\",\"iat\":1}]",
+        "[{",
+    };
+    size_t i;
+
+    setenv("CORDGATE_TEST_TOKENS", "1", 1);
+    setenv("CORDGATE_TEST_APP_ID", "app-1", 1);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct config c;
+        char err[512] = "";
+        const char *path = write_conf(bad[i]);
+
+        setenv("CORDGATE_TEST_USERS_FILE", path, 1);
+        cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), -1, "row %zu", i);
+        cr_assert(strstr(err, "CORDGATE_TEST_USERS_FILE") != NULL, "%s", err);
+        unlink(path);
+    }
+    setenv("CORDGATE_TEST_USERS_FILE", "/nonexistent/users.json", 1);
+    {
+        struct config c;
+        char err[512] = "";
+
+        cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), -1);
+    }
 }
