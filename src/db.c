@@ -56,6 +56,13 @@ db_destroy(struct db *db)
     free(db);
 }
 
+bool
+db_in_transaction(const struct db *db)
+{
+    return db->conn != NULL && PQtransactionStatus(db->conn) != PQTRANS_IDLE &&
+           PQtransactionStatus(db->conn) != PQTRANS_UNKNOWN;
+}
+
 const char *
 db_sqlstate(const struct db *db)
 {

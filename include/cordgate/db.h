@@ -3,6 +3,7 @@
 #define CORDGATE_DB_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cordgate/compiler.h"
@@ -32,6 +33,9 @@ enum cg_err db_exec(struct db *db, struct arena *a, int64_t deadline_ms,
 /* Several statements in one string, no parameters (migrations). */
 enum cg_err db_exec_script(struct db *db, struct arena *a, int64_t deadline_ms,
                            const char *sql) CG_MUSTCHECK;
+/* Is a transaction open on the connection (BEGIN without COMMIT yet)? */
+bool db_in_transaction(const struct db *db);
+
 /* The SQLSTATE of the last failed statement, or "" */
 const char *db_sqlstate(const struct db *db);
 /* The server's message for the last failure, for logs (never for clients). */

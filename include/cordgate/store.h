@@ -62,6 +62,9 @@ enum cg_err store_setting_get(struct db *db, struct arena *a,
                               int64_t deadline_ms, const char *key,
                               const char **value) CG_MUSTCHECK;
 
+/* ROLLBACK, dropping the connection if even that fails. */
+void store_rollback(struct db *db, struct arena *a, int64_t deadline_ms);
+
 /* Fill hex (2n+1 bytes) with n random bytes from OpenSSL, hex-encoded. */
 int store_random_hex(char *hex, size_t n) CG_MUSTCHECK;
 

@@ -38,6 +38,8 @@ struct user_change {
     int n_add;
     const char *const *remove_groups;
     int n_remove;
+    /* Users from client auth tokens may be created without an email. */
+    bool email_optional;
 };
 
 enum user_write {
@@ -72,5 +74,15 @@ enum cg_err store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
 enum cg_err store_user_delete(struct db *db, struct arena *a,
                               int64_t deadline_ms, const char *app_id,
                               const char *id, bool *found) CG_MUSTCHECK;
+
+struct request;
+struct schema_errors;
+struct json_object;
+
+/* A ServerUpdateUser object (the PUT body; a client token's user_details)
+ * checked into se with paths under prefix, and read into c. */
+void users_read_details(struct request *r, struct schema_errors *se,
+                        const char *prefix, struct json_object *details,
+                        struct user_change *c);
 
 #endif

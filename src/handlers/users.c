@@ -67,6 +67,13 @@ has_nul(struct json_object *v)
                (size_t)json_object_get_string_len(v);
 }
 
+/* The instance path of key under prefix (NULL: the top level). */
+static const char *
+at(struct request *r, const char *prefix, const char *key)
+{
+    return prefix ? path_of(r->arena, prefix, key) : key;
+}
+
 /* null or a string; *out is NULL for null. */
 static void
 nullable_string(struct schema_errors *se, struct json_object *v,
@@ -88,13 +95,13 @@ nullable_string(struct schema_errors *se, struct json_object *v,
 }
 
 static void
-check_metadata(struct schema_errors *se, struct arena *a, struct json_object *v,
-               const char **out)
+check_metadata(struct schema_errors *se, struct arena *a, const char *path,
+               struct json_object *v, const char **out)
 {
     struct buf text;
 
     if (!json_object_is_type(v, json_type_object)) {
-        schema_error_type(se, v, "metadata", "object");
+        schema_error_type(se, v, path, "object");
         return;
     }
     json_object_object_foreach(v, key, value)
@@ -171,7 +178,7 @@ is_user_field(const char *key, bool with_groups)
  */
 static void
 read_user_fields(struct request *r, struct schema_errors *se,
-                 struct json_object *body, bool with_groups,
+                 const char *prefix, struct json_object *body, bool with_groups,
                  struct user_change *c)
 {
     struct json_object *v;
@@ -179,67 +186,71 @@ read_user_fields(struct request *r, struct schema_errors *se,
     bool has_camel, has_snake;
 
     if (json_get(body, "name", &v)) {
-        nullable_string(se, v, "name", &c->name);
+        nullable_string(se, v, at(r, prefix, "name"), &c->name);
         c->set_name = c->name != NULL;
     }
     has_camel = json_get(body, "shortName", &v);
     if (has_camel)
-        nullable_string(se, v, "shortName", &camel);
+        nullable_string(se, v, at(r, prefix, "shortName"), &camel);
     has_snake = json_get(body, "short_name", &v);
     if (has_snake)
-        nullable_string(se, v, "short_name", &snake);
+        nullable_string(se, v, at(r, prefix, "short_name"), &snake);
     /* shortName ?? short_name */
     c->short_name = camel ? camel : snake;
     c->set_short_name = c->short_name != NULL;
     if (json_get(body, "email", &v)) {
         s = NULL;
-        nullable_string(se, v, "email", &s);
+        nullable_string(se, v, at(r, prefix, "email"), &s);
         if (s != NULL && s[0] != '\0' && !validate_email(s, strlen(s)))
-            schema_error_format(se, v, "email", "email");
+            schema_error_format(se, v, at(r, prefix, "email"), "email");
         c->email = s;
         c->set_email = s != NULL;
     }
     if (json_get(body, "status", &v)) {
         if (!json_object_is_type(v, json_type_string))
-            schema_error_type(se, v, "status", "string");
+            schema_error_type(se, v, at(r, prefix, "status"), "string");
         s = json_object_get_string(v);
         if (!json_object_is_type(v, json_type_string) || has_nul(v) ||
             (strcmp(s, "active") != 0 && strcmp(s, "deleted") != 0))
-            schema_error_enum(se, v, "status", "active or deleted");
+            schema_error_enum(se, v, at(r, prefix, "status"),
+                              "active or deleted");
         c->status = s;
         c->set_status = true;
     }
     camel = snake = NULL;
     has_camel = json_get(body, "profilePictureURL", &v);
     if (has_camel) {
-        nullable_string(se, v, "profilePictureURL", &camel);
+        nullable_string(se, v, at(r, prefix, "profilePictureURL"), &camel);
         if (camel != NULL && !validate_uri(camel, strlen(camel)))
-            schema_error_format(se, v, "profilePictureURL", "uri");
+            schema_error_format(se, v, at(r, prefix, "profilePictureURL"),
+                                "uri");
     }
     has_snake = json_get(body, "profile_picture_url", &v);
     if (has_snake) {
-        nullable_string(se, v, "profile_picture_url", &snake);
+        nullable_string(se, v, at(r, prefix, "profile_picture_url"), &snake);
         if (snake != NULL && !validate_uri(snake, strlen(snake)))
-            schema_error_format(se, v, "profile_picture_url", "uri");
+            schema_error_format(se, v, at(r, prefix, "profile_picture_url"),
+                                "uri");
     }
     /* profilePictureURL ?? profile_picture_url: a given null clears it
      * only when it comes from the snake_case name (Cord's quirk). */
     c->picture = camel ? camel : snake;
     c->set_picture = c->picture != NULL || (has_snake && snake == NULL);
     if (json_get(body, "metadata", &v)) {
-        check_metadata(se, r->arena, v, &c->metadata);
+        check_metadata(se, r->arena, at(r, prefix, "metadata"), v,
+                       &c->metadata);
         c->set_metadata = c->metadata != NULL;
     }
     if (json_get(body, "first_name", &v))
-        nullable_string(se, v, "first_name", &s);
+        nullable_string(se, v, at(r, prefix, "first_name"), &s);
     if (json_get(body, "last_name", &v))
-        nullable_string(se, v, "last_name", &s);
+        nullable_string(se, v, at(r, prefix, "last_name"), &s);
     if (with_groups && json_get(body, "addGroups", &v))
-        check_group_ids(se, r->arena, v, "addGroups", &c->add_groups,
-                        &c->n_add);
+        check_group_ids(se, r->arena, v, at(r, prefix, "addGroups"),
+                        &c->add_groups, &c->n_add);
     if (with_groups && json_get(body, "removeGroups", &v))
-        check_group_ids(se, r->arena, v, "removeGroups", &c->remove_groups,
-                        &c->n_remove);
+        check_group_ids(se, r->arena, v, at(r, prefix, "removeGroups"),
+                        &c->remove_groups, &c->n_remove);
 }
 
 /* Keys of body that the type does not have, in input order. */
@@ -364,7 +375,7 @@ handle_users_post(struct request *r)
             schema_error_type(&se, v, "id", "string or number");
         }
     }
-    read_user_fields(r, &se, body, false, &c);
+    read_user_fields(r, &se, NULL, body, false, &c);
     for (i = 0; i < CG_ARRAY_LEN(required); i++)
         if (!json_get(body, required[i], NULL))
             missing[nmissing++] = required[i];
@@ -411,7 +422,7 @@ handle_user_put(struct request *r)
             schema_not_object_message(r->arena, UPDATE_TYPE, USERS_REFER));
     memset(&c, 0, sizeof(c));
     schema_errors_init(&se, r->arena);
-    read_user_fields(r, &se, body, true, &c);
+    read_user_fields(r, &se, NULL, body, true, &c);
     check_unexpected(r, &se, body, true, false);
     if (schema_errors_any(&se))
         return fail_schema(r, &se, UPDATE_TYPE);
@@ -719,4 +730,13 @@ handle_users_list(struct request *r)
         buf_printf(&r->out, ",\"total\":%ld}}", total))
         return CG_ERR_INTERNAL;
     return CG_ERR_OK;
+}
+
+void
+users_read_details(struct request *r, struct schema_errors *se,
+                   const char *prefix, struct json_object *details,
+                   struct user_change *c)
+{
+    read_user_fields(r, se, prefix, details, true, c);
+    check_unexpected(r, se, details, true, false);
 }

@@ -6,6 +6,7 @@
 #include "cordgate/arena.h"
 #include "cordgate/buf.h"
 #include "cordgate/db.h"
+#include "cordgate/store.h"
 #include "cordgate/users.h"
 
 #define ISO_MS(col)                                                            \
@@ -24,7 +25,7 @@ static const char upsert_sql[] =
     "SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, "
     "coalesce($6::text, 'active'), CASE WHEN $8::boolean THEN $7::text END, "
     "coalesce($9::jsonb, '{}') "
-    "WHERE $3::text IS NOT NULL OR EXISTS "
+    "WHERE $3::text IS NOT NULL OR $10::boolean OR EXISTS "
     "(SELECT 1 FROM users WHERE app_id = $1 AND id = $2) "
     "ON CONFLICT (app_id, id) DO UPDATE SET "
     "email = coalesce($3, u.email), name = coalesce($4, u.name), "
@@ -133,7 +134,7 @@ write_user(struct db *db, struct arena *a, int64_t deadline_ms,
            const char *app_id, const char *id, const struct user_change *c,
            bool create_only, enum user_write *result)
 {
-    const char *params[9] = {
+    const char *params[10] = {
         app_id,
         id,
         c->set_email ? c->email : NULL,
@@ -143,11 +144,12 @@ write_user(struct db *db, struct arena *a, int64_t deadline_ms,
         c->set_picture ? c->picture : NULL,
         c->set_picture ? "true" : "false",
         c->set_metadata ? c->metadata : NULL,
+        c->email_optional ? "true" : "false",
     };
     PGresult *res;
     enum cg_err e;
 
-    e = db_exec(db, a, deadline_ms, create_only ? create_sql : upsert_sql, 9,
+    e = db_exec(db, a, deadline_ms, create_only ? create_sql : upsert_sql, 10,
                 params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
@@ -158,8 +160,8 @@ write_user(struct db *db, struct arena *a, int64_t deadline_ms,
     return CG_ERR_OK;
 }
 
-static void
-rollback(struct db *db, struct arena *a, int64_t deadline_ms)
+void
+store_rollback(struct db *db, struct arena *a, int64_t deadline_ms)
 {
     if (db_exec_script(db, a, deadline_ms, "ROLLBACK") != CG_ERR_OK)
         db_disconnect(db);
@@ -172,13 +174,16 @@ store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
                  enum user_write *result, const char **missing_group)
 {
     enum cg_err e;
+    bool own;
 
     *missing_group = NULL;
     if (c->n_add == 0 && c->n_remove == 0)
         return write_user(db, a, deadline_ms, app_id, id, c, create_only,
                           result);
-    /* Memberships too: one transaction, rolled back whole on any miss. */
-    e = db_exec_script(db, a, deadline_ms, "BEGIN");
+    /* Memberships too: one transaction, rolled back whole on any miss.
+     * Inside the caller's transaction, the caller commits or rolls back. */
+    own = !db_in_transaction(db);
+    e = own ? db_exec_script(db, a, deadline_ms, "BEGIN") : CG_ERR_OK;
     if (e != CG_ERR_OK)
         return e;
     e = first_missing_group(db, a, deadline_ms, app_id, c->add_groups, c->n_add,
@@ -188,22 +193,24 @@ store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
                                 c->n_remove, missing_group);
     if (e == CG_ERR_OK && *missing_group != NULL) {
         *result = USER_GROUP_MISSING;
-        rollback(db, a, deadline_ms);
+        if (own)
+            store_rollback(db, a, deadline_ms);
         return CG_ERR_OK;
     }
     if (e == CG_ERR_OK)
         e = write_user(db, a, deadline_ms, app_id, id, c, create_only, result);
     if (e == CG_ERR_OK &&
         (*result == USER_EXISTS || *result == USER_NEEDS_EMAIL)) {
-        rollback(db, a, deadline_ms);
+        if (own)
+            store_rollback(db, a, deadline_ms);
         return CG_ERR_OK;
     }
     if (e == CG_ERR_OK)
         e = change_memberships(db, a, deadline_ms, app_id, id, c);
-    if (e == CG_ERR_OK)
+    if (e == CG_ERR_OK && own)
         e = db_exec_script(db, a, deadline_ms, "COMMIT");
-    if (e != CG_ERR_OK)
-        rollback(db, a, deadline_ms);
+    if (e != CG_ERR_OK && own)
+        store_rollback(db, a, deadline_ms);
     return e;
 }
 
