@@ -35,6 +35,8 @@ static const struct route routes[] = {
     {HTTP_GET, "/v1/users/:id", handle_user_get, AUTH_SERVER, BODY_NONE, false},
     {HTTP_DELETE, "/v1/users/:id", handle_user_delete, AUTH_SERVER, BODY_JSON,
      false},
+    {HTTP_GET, "/v1/client/viewer", handle_client_viewer_get, AUTH_CLIENT,
+     BODY_NONE, false},
     {HTTP_GET, "/generate-cord-token", handle_test_token_get, AUTH_NONE,
      BODY_NONE, true},
     {HTTP_OPTIONS, "/generate-cord-token", handle_test_token_preflight,
@@ -91,6 +93,20 @@ router_set_error(struct request *r, enum cg_err e)
     r->status = err_status(e);
     r->response_type = NULL;
     buf_clear(&r->out);
+    if (r->client_error && e != CG_ERR_INTERNAL &&
+        e != CG_ERR_DATABASE_UNAVAILABLE) {
+        const char *wrapped =
+            arena_printf(r->arena, "invalid_session - %s", msg);
+
+        r->status = 403;
+        if (wrapped != NULL && buf_append_str(&r->out, "{\"error\":") == 0 &&
+            buf_append_json_string(&r->out, wrapped, strlen(wrapped)) == 0 &&
+            buf_append_char(&r->out, '}') == 0)
+            return;
+        r->status = 500;
+        buf_clear(&r->out);
+        return;
+    }
     if (buf_append_str(&r->out, "{\"error\":\"") != 0 ||
         buf_append_str(&r->out, err_code(e)) != 0 ||
         buf_append_str(&r->out, "\",\"message\":") != 0 ||
@@ -247,6 +263,8 @@ check_policy(struct request *r, const struct route *rt)
         break;
     case AUTH_SERVER:
         return auth_server(r);
+    case AUTH_CLIENT:
+        return auth_client(r);
     }
     return CG_ERR_OK;
 }

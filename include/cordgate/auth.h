@@ -25,6 +25,25 @@ struct request;
  */
 enum cg_err auth_server(struct request *r) CG_MUSTCHECK;
 
+/* The user (and group) a client auth token speaks for, as loaded after the
+ * token's user_details and group_details were applied. */
+struct viewer {
+    const char *user_id;
+    const char *group_id; /* NULL when the token names none */
+    const char *name, *short_name, *email, *status, *profile_picture_url;
+    const char *metadata; /* JSON text */
+    const char *groups;   /* JSON array text of {"id","name"} */
+};
+
+/*
+ * Authenticate a client auth token (cord-api.md 3.7.3): check it, create or
+ * update its user and group, and load the viewer into r->viewer.  Failures
+ * set r->client_error, so they are answered with 403 and
+ * {"error": "invalid_session - <message>"}, as Cord does on its /v1/client
+ * routes.
+ */
+enum cg_err auth_client(struct request *r) CG_MUSTCHECK;
+
 /* validator's isJWT: three dot-separated parts of [A-Za-z0-9_-]*. */
 bool auth_is_jwt(const char *s, size_t len);
 

@@ -15,6 +15,7 @@ enum cg_err handle_users_list(struct request *r);
 enum cg_err handle_user_put(struct request *r);
 enum cg_err handle_user_get(struct request *r);
 enum cg_err handle_user_delete(struct request *r);
+enum cg_err handle_client_viewer_get(struct request *r);
 enum cg_err handle_test_token_get(struct request *r);
 enum cg_err handle_test_token_preflight(struct request *r);
 

@@ -17,6 +17,7 @@ struct context;
 struct json_object;
 struct route;
 struct app;
+struct viewer;
 
 enum http_method {
     HTTP_OTHER = 0,
@@ -70,6 +71,8 @@ struct request {
     struct str params[HTTP_MAX_PARAMS];
     struct json_object *json;
     const struct app *app; /* the authenticated app, if the route needs one */
+    const struct viewer *viewer; /* the user of a client auth token */
+    bool client_error; /* render errors as Cord's client routes: 403 */
 
     /* The response. */
     int status;

@@ -12,6 +12,7 @@ struct request;
 enum auth_kind {
     AUTH_NONE,
     AUTH_SERVER, /* access token or server auth token: sets r->app */
+    AUTH_CLIENT, /* client auth token: sets r->app and r->viewer */
 };
 
 enum body_kind {

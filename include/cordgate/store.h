@@ -62,6 +62,9 @@ enum cg_err store_setting_get(struct db *db, struct arena *a,
                               int64_t deadline_ms, const char *key,
                               const char **value) CG_MUSTCHECK;
 
+/* A PostgreSQL text[] literal of the n strings, for one parameter. */
+const char *store_text_array(struct arena *a, const char *const *items, int n);
+
 /* ROLLBACK, dropping the connection if even that fails. */
 void store_rollback(struct db *db, struct arena *a, int64_t deadline_ms);
 

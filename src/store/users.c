@@ -44,8 +44,8 @@ static const char create_sql[] =
     "ON CONFLICT (app_id, id) DO NOTHING RETURNING true";
 
 /* A text[] literal: {"a","b\"c"}. */
-static const char *
-text_array(struct arena *a, const char *const *items, int n)
+const char *
+store_text_array(struct arena *a, const char *const *items, int n)
 {
     struct buf b;
     int i;
@@ -77,7 +77,7 @@ first_missing_group(struct db *db, struct arena *a, int64_t deadline_ms,
                     const char *app_id, const char *const *ids, int n,
                     const char **missing)
 {
-    const char *params[2] = {app_id, text_array(a, ids, n)};
+    const char *params[2] = {app_id, store_text_array(a, ids, n)};
     PGresult *res;
     enum cg_err e;
 
@@ -108,7 +108,7 @@ change_memberships(struct db *db, struct arena *a, int64_t deadline_ms,
     enum cg_err e = CG_ERR_OK;
 
     if (c->n_add > 0) {
-        params[2] = text_array(a, c->add_groups, c->n_add);
+        params[2] = store_text_array(a, c->add_groups, c->n_add);
         if (params[2] == NULL)
             return CG_ERR_INTERNAL;
         e = db_exec(db, a, deadline_ms,
@@ -118,7 +118,7 @@ change_memberships(struct db *db, struct arena *a, int64_t deadline_ms,
                     3, params, NULL, NULL);
     }
     if (e == CG_ERR_OK && c->n_remove > 0) {
-        params[2] = text_array(a, c->remove_groups, c->n_remove);
+        params[2] = store_text_array(a, c->remove_groups, c->n_remove);
         if (params[2] == NULL)
             return CG_ERR_INTERNAL;
         e = db_exec(db, a, deadline_ms,

@@ -614,6 +614,14 @@ Test(users, rejected_puts_leave_the_row_as_it_was)
         {"{\"metadata\":{\"a\":null}}", 400, "invalid_request",
          UPDATE_INVALID "Input null for metadata/a must be type string or "
                         "number or boolean." REFER},
+        /* ajv's email format is ASCII only. */
+        {"{\"email\":\"\xc3\xa9@pe.com\"}", 400, "invalid_request",
+         UPDATE_INVALID "Input \"\xc3\xa9@pe.com\" for email must match "
+                        "format \"email\"." REFER},
+        /* Infinity to a JSON parser; PostgreSQL's jsonb has no such number
+         * (DESIGN 1: never a 500). */
+        {"{\"metadata\":{\"n\":1e400}}", 400, "invalid_request", NULL},
+        {"{\"metadata\":{\"n\":-1e400}}", 400, "invalid_request", NULL},
         {"{\"addGroups\":[1]}", 400, "invalid_request",
          UPDATE_INVALID "Input 1 for addGroups/0 must be type string." REFER},
         /* Value errors first, then unexpected fields (5.7). */
@@ -1003,20 +1011,54 @@ Test(users, post_takes_a_number_id)
 {
     long long n = (long long)time(NULL) * 100000 + getpid() % 100000;
     const char *id = fmt("%lld", n);
+    const struct {
+        const char *json;
+        const char *id; /* JavaScript's toString() */
+    } numbers[] = {
+        {"1e21", "1e+21"},
+        {"-0", "0"},
+        {"1.5", "1.5"},
+        {"-5", "-5"},
+        {"1E3", "1000"},
+        {"1e-7", "1e-7"},
+        {"1e20", "100000000000000000000"},
+        {"123456789012345678901234567890", "1.2345678901234568e+29"},
+        {"5e-324", "5e-324"},
+        {"1.7976931348623157e308", "1.7976931348623157e+308"},
+    };
     struct it_response *r;
+    size_t i;
 
     r = call("POST", "/v1/users",
              fmt("{\"id\":%lld,\"email\":\"a@pe.com\"}", n));
     expect_written(r, 201, "created", id);
     expect_field(get_user(id), "id", id);
 
-    /* Not per run: clear what an earlier run left. */
-    call("DELETE", user_path("1e+21"), "{\"permanently_delete\":true}");
-    r = call("POST", "/v1/users", "{\"id\":1e21,\"email\":\"a@pe.com\"}");
-    expect_written(r, 201, "created", "1e+21");
-    expect_field(get_user("1e+21"), "id", "1e+21");
-    r = call("DELETE", user_path("1e+21"), "{\"permanently_delete\":true}");
-    cr_assert_eq(r->status, 200, "%s", r->body);
+    /* Not per run: each is cleared first, in case an earlier run left it. */
+    for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+        const char *want = numbers[i].id;
+
+        call("DELETE", user_path(want), "{\"permanently_delete\":true}");
+        r = call("POST", "/v1/users",
+                 fmt("{\"id\":%s,\"email\":\"a@pe.com\"}", numbers[i].json));
+        expect_written(r, 201, "created", want);
+        expect_field(get_user(want), "id", want);
+        r = call("DELETE", user_path(want), "{\"permanently_delete\":true}");
+        cr_assert_eq(r->status, 200, "%s", r->body);
+    }
+
+    /* 1e400 is Infinity to JavaScript, whose toString() is "Infinity";
+     * refusing it is as good, but it is no user called "null". */
+    call("DELETE", user_path("Infinity"), "{\"permanently_delete\":true}");
+    call("DELETE", user_path("null"), "{\"permanently_delete\":true}");
+    r = call("POST", "/v1/users", "{\"id\":1e400,\"email\":\"a@pe.com\"}");
+    if (r->status == 201) {
+        expect_written(r, 201, "created", "Infinity");
+        call("DELETE", user_path("Infinity"), "{\"permanently_delete\":true}");
+    } else {
+        expect(r, 400, "invalid_request", NULL);
+    }
+    cr_assert_eq(count_of(main_app(), "null"), 0);
 }
 
 /* ------------------------------------------------------------ case 41 */
@@ -1216,6 +1258,9 @@ Test(users, list_query_errors)
         {"?token=eyJleHRlcm5hbElEIjoiIn0%3D", "Pagination token is not valid"},
         {"?token=eyJpZCI6IngifQ%3D%3D", "Pagination token is not valid"},
         {"?token=%25%25%25", "Pagination token is not valid"},
+        /* {"externalID":"a\u0000b"}: not a token of ours, and not "a" */
+        {"?token=eyJleHRlcm5hbElEIjoiYVx1MDAwMGIifQ%3D%3D",
+         "Pagination token is not valid"},
         /* filter=null is Cord's TypeError 500; never ours. */
         {"?filter=null", "The filter object must be a valid JSON object."},
         {"?filter=%5B1%5D", "The filter object must be a valid JSON object."},
@@ -1693,6 +1738,7 @@ Test(users, escaped_nul_is_refused_or_kept_whole)
         "\"metadata\":{\"k\":\"a\\u0000b\"}",
         "\"profilePictureURL\":\"https://x.example/a\\u0000b\"",
         "\"email\":\"a\\u0000@pe.com\"",
+        "\"addGroups\":[\"a\\u0000b\"]",
     };
     size_t i;
 
@@ -1921,4 +1967,31 @@ Test(users, concurrent_posts_of_a_new_id_give_one_201)
     }
     cr_assert_eq(n201, 1);
     cr_assert_eq(count_of(a, id), 1);
+}
+
+/* A lone surrogate escape is valid JSON but no UTF-8: it becomes U+FFFD
+ * (as Node's UTF-8 encoder makes it for Cord) or is refused; the stored
+ * text stays UTF-8 and the answer stays JSON. */
+Test(users, lone_surrogate_escape_is_replaced_or_refused)
+{
+    struct app a = main_app();
+    const char *id = fresh("surrogate");
+    struct it_response *r;
+
+    r = call("PUT", user_path(id),
+             "{\"email\":\"a@pe.com\",\"name\":\"a\\ud800b\","
+             "\"metadata\":{\"k\":\"c\\udc00d\"}}");
+    cr_assert(r->status == 200 || r->status == 400, "%ld %s", r->status,
+              r->body);
+    if (r->status == 400) {
+        expect(r, 400, "invalid_request", NULL);
+        cr_assert_eq(count_of(a, id), 0);
+        return;
+    }
+    expect_field(get_user(id), "name",
+                 "a\xef\xbf\xbd"
+                 "b");
+    expect_field(field(get_user(id), "metadata"), "k",
+                 "c\xef\xbf\xbd"
+                 "d");
 }

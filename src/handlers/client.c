@@ -1,0 +1,71 @@
+/* GET /v1/client/viewer: the user a client auth token speaks for. */
+#include <json-c/json.h>
+#include <string.h>
+
+#include "cordgate/auth.h"
+#include "cordgate/buf.h"
+#include "cordgate/handlers.h"
+#include "cordgate/http.h"
+#include "cordgate/json.h"
+
+static int
+append_string_or_null(struct buf *b, const char *key, const char *v)
+{
+    if (buf_printf(b, ",\"%s\":", key) != 0)
+        return -1;
+    return v ? buf_append_json_string(b, v, strlen(v))
+             : buf_append_str(b, "null");
+}
+
+/* JSON text from PostgreSQL re-written compactly, in JavaScript's form. */
+static int
+append_json_text(struct request *r, const char *text)
+{
+    struct json_object *o;
+
+    if (json_parse(r->arena, text, strlen(text), &o) != JSON_PARSE_OK)
+        return -1;
+    return json_write_compact(&r->out, o);
+}
+
+static const char *
+first_set(const char *a, const char *b, const char *fallback)
+{
+    if (a != NULL && a[0] != '\0')
+        return a;
+    if (b != NULL && b[0] != '\0')
+        return b;
+    return fallback;
+}
+
+enum cg_err
+handle_client_viewer_get(struct request *r)
+{
+    const struct viewer *v = r->viewer;
+    struct buf *b = &r->out;
+
+    /* displayName = screenName || name || 'unknown';
+     * secondaryDisplayName = name || screenName || 'Unknown' (Cord). */
+    if (buf_append_str(b, "{\"id\":") ||
+        buf_append_json_string(b, v->user_id, strlen(v->user_id)) ||
+        append_string_or_null(b, "name", v->name) ||
+        append_string_or_null(b, "shortName", v->short_name) ||
+        append_string_or_null(b, "displayName",
+                              first_set(v->short_name, v->name, "unknown")) ||
+        append_string_or_null(b, "secondaryDisplayName",
+                              first_set(v->name, v->short_name, "Unknown")) ||
+        append_string_or_null(b, "email", v->email) ||
+        append_string_or_null(b, "status", v->status) ||
+        append_string_or_null(b, "profilePictureURL", v->profile_picture_url) ||
+        buf_append_str(b, ",\"metadata\":") ||
+        append_json_text(r, v->metadata) ||
+        append_string_or_null(b, "organizationID", v->group_id) ||
+        append_string_or_null(b, "groupID", v->group_id) ||
+        buf_append_str(b, ",\"notificationPreferences\":{\"sendViaEmail\":"
+                          "true,\"sendViaSlack\":true},\"isSlackConnected\":"
+                          "false,\"organizationIsSlackConnected\":false,"
+                          "\"groupIsSlackConnected\":false,\"groups\":") ||
+        append_json_text(r, v->groups) || buf_append_char(b, '}'))
+        return CG_ERR_INTERNAL;
+    return CG_ERR_OK;
+}
