@@ -717,3 +717,13 @@ json_is_truthy(const struct json_object *v)
     }
     return false;
 }
+
+int
+json_append_compact_text(struct buf *b, struct arena *a, const char *text)
+{
+    struct json_object *o;
+
+    if (json_parse(a, text, strlen(text), &o) != JSON_PARSE_OK)
+        return -1;
+    return json_write_compact(b, o);
+}

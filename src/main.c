@@ -1,6 +1,8 @@
 /* The command line: serve, migrate, app create|list. */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/db.h"
+#include "cordgate/json.h"
 #include "cordgate/jwt.h"
 #include "cordgate/log.h"
 #include "cordgate/store.h"
@@ -36,6 +39,10 @@ usage(FILE *out)
             "  token server --app ID    print a server auth token for the "
             "app\n"
             "                           (valid for one minute, for curl)\n"
+            "  token client --app ID --user USER [--group GROUP] "
+            "[--details JSON]\n"
+            "                           print a client auth token for a "
+            "user\n"
             "\n"
             "Options:\n"
             "  --config FILE            read NAME=value settings from FILE "
@@ -72,36 +79,64 @@ option_value(int argc, char **argv, const char *name)
     return NULL;
 }
 
-/* `token server --app ID`: what @cord-sdk/server's getServerAuthToken
- * makes, {app_id, iat, exp = iat + 60} signed HS512 with the app secret. */
+/*
+ * `token server --app ID`: what @cord-sdk/server's getServerAuthToken
+ * makes, {app_id, iat, exp = iat + 60} signed HS512 with the app secret.
+ * `token client --app ID --user U [--group G] [--details JSON]`: what its
+ * getClientAuthToken makes of {user_id, group_id, user_details}.
+ */
 static int
 print_token(struct db *db, struct arena *a, int64_t deadline, int argc,
             char **argv, enum cg_err *e)
 {
     const char *id = option_value(argc, argv, "--app");
+    const char *user = option_value(argc, argv, "--user");
+    const char *group = option_value(argc, argv, "--group");
+    const char *details = option_value(argc, argv, "--details");
+    bool client = argc >= 2 && strcmp(argv[1], "client") == 0;
+    struct json_object *d = NULL;
     struct app app;
-    struct buf out;
-    char payload[160];
+    struct buf payload, out;
     int64_t now = clock_wall_seconds();
-    int n;
 
-    if (argc < 2 || strcmp(argv[1], "server") != 0 || id == NULL) {
-        fprintf(stderr, "cordgate: usage: token server --app ID\n");
+    if (argc < 2 || id == NULL || (client && user == NULL) ||
+        (!client && strcmp(argv[1], "server") != 0)) {
+        fprintf(stderr, "cordgate: usage: token server --app ID\n"
+                        "       cordgate token client --app ID --user USER "
+                        "[--group GROUP] [--details JSON]\n");
+        return EXIT_USAGE;
+    }
+    if (details != NULL &&
+        (json_parse(a, details, strlen(details), &d) != JSON_PARSE_OK ||
+         !json_object_is_type(d, json_type_object))) {
+        fprintf(stderr, "cordgate: --details must be a JSON object\n");
         return EXIT_USAGE;
     }
     *e = store_app_get(db, a, deadline, id, &app);
     if (*e != CG_ERR_OK)
         return 0;
-    n = snprintf(payload, sizeof(payload),
-                 "{\"app_id\":\"%s\",\"iat\":%lld,\"exp\":%lld}", app.id,
-                 (long long)now, (long long)now + 60);
-    buf_init(&out, a, 4096);
-    if (n < 0 || (size_t)n >= sizeof(payload) ||
-        jwt_sign(&out, JWT_HS512, payload, (size_t)n, app.secret,
-                 strlen(app.secret)) != 0) {
-        *e = CG_ERR_INTERNAL;
+    buf_init(&payload, a, 1u << 20);
+    buf_init(&out, a, 2u << 20);
+    *e = CG_ERR_INTERNAL;
+    if (client) {
+        if (buf_append_str(&payload, "{\"user_id\":") ||
+            buf_append_json_string(&payload, user, strlen(user)) ||
+            (group &&
+             (buf_append_str(&payload, ",\"group_id\":") ||
+              buf_append_json_string(&payload, group, strlen(group)))) ||
+            (d && (buf_append_str(&payload, ",\"user_details\":") ||
+                   json_write_compact(&payload, d))) ||
+            buf_printf(&payload, ",\"project_id\":\"%s\"", app.id))
+            return 0;
+    } else if (buf_printf(&payload, "{\"app_id\":\"%s\"", app.id)) {
         return 0;
     }
+    if (buf_printf(&payload, ",\"iat\":%lld,\"exp\":%lld}", (long long)now,
+                   (long long)now + 60) ||
+        jwt_sign(&out, JWT_HS512, payload.data, payload.len, app.secret,
+                 strlen(app.secret)) != 0)
+        return 0;
+    *e = CG_ERR_OK;
     printf("%s\n", out.data);
     return 0;
 }

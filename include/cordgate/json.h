@@ -86,4 +86,9 @@ bool json_is_truthy(const struct json_object *v);
  */
 int json_write_compact(struct buf *b, struct json_object *o) CG_MUSTCHECK;
 
+/* JSON text (e.g. PostgreSQL's spaced jsonb output) appended to b the way
+ * JSON.stringify writes it. */
+int json_append_compact_text(struct buf *b, struct arena *a,
+                             const char *text) CG_MUSTCHECK;
+
 #endif

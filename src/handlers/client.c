@@ -17,17 +17,6 @@ append_string_or_null(struct buf *b, const char *key, const char *v)
              : buf_append_str(b, "null");
 }
 
-/* JSON text from PostgreSQL re-written compactly, in JavaScript's form. */
-static int
-append_json_text(struct request *r, const char *text)
-{
-    struct json_object *o;
-
-    if (json_parse(r->arena, text, strlen(text), &o) != JSON_PARSE_OK)
-        return -1;
-    return json_write_compact(&r->out, o);
-}
-
 static const char *
 first_set(const char *a, const char *b, const char *fallback)
 {
@@ -58,14 +47,15 @@ handle_client_viewer_get(struct request *r)
         append_string_or_null(b, "status", v->status) ||
         append_string_or_null(b, "profilePictureURL", v->profile_picture_url) ||
         buf_append_str(b, ",\"metadata\":") ||
-        append_json_text(r, v->metadata) ||
+        json_append_compact_text(&r->out, r->arena, v->metadata) ||
         append_string_or_null(b, "organizationID", v->group_id) ||
         append_string_or_null(b, "groupID", v->group_id) ||
         buf_append_str(b, ",\"notificationPreferences\":{\"sendViaEmail\":"
                           "true,\"sendViaSlack\":true},\"isSlackConnected\":"
                           "false,\"organizationIsSlackConnected\":false,"
                           "\"groupIsSlackConnected\":false,\"groups\":") ||
-        append_json_text(r, v->groups) || buf_append_char(b, '}'))
+        json_append_compact_text(&r->out, r->arena, v->groups) ||
+        buf_append_char(b, '}'))
         return CG_ERR_INTERNAL;
     return CG_ERR_OK;
 }

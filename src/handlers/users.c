@@ -442,17 +442,6 @@ handle_user_put(struct request *r)
     return answer_write(r, result, id, group, body, UPDATE_TYPE);
 }
 
-/* JSON text from PostgreSQL (jsonb's spaced form) written compactly. */
-static int
-append_json_text(struct request *r, const char *text)
-{
-    struct json_object *o;
-
-    if (json_parse(r->arena, text, strlen(text), &o) != JSON_PARSE_OK)
-        return -1;
-    return json_write_compact(&r->out, o);
-}
-
 static int
 append_nullable(struct buf *b, const char *key, const char *v)
 {
@@ -499,11 +488,11 @@ handle_user_get(struct request *r)
         return CG_ERR_USER_NOT_FOUND_404;
     if (buf_append_char(&r->out, '{') || append_user_fields(r, &u) ||
         buf_append_str(&r->out, ",\"organizations\":") ||
-        append_json_text(r, u.groups) ||
+        json_append_compact_text(&r->out, r->arena, u.groups) ||
         buf_append_str(&r->out, ",\"groups\":") ||
-        append_json_text(r, u.groups) ||
+        json_append_compact_text(&r->out, r->arena, u.groups) ||
         buf_append_str(&r->out, ",\"metadata\":") ||
-        append_json_text(r, u.metadata) ||
+        json_append_compact_text(&r->out, r->arena, u.metadata) ||
         buf_append_str(&r->out, ",\"groupIDsWithLinkedSlackProfile\":[]"
                                 ",\"createdTimestamp\":") ||
         buf_append_json_string(&r->out, u.created_at, strlen(u.created_at)) ||
@@ -718,7 +707,7 @@ handle_users_list(struct request *r)
         if ((i > 0 && buf_append_char(&r->out, ',')) ||
             buf_append_char(&r->out, '{') || append_user_fields(r, &users[i]) ||
             buf_append_str(&r->out, ",\"metadata\":") ||
-            append_json_text(r, users[i].metadata) ||
+            json_append_compact_text(&r->out, r->arena, users[i].metadata) ||
             buf_append_str(&r->out, ",\"createdTimestamp\":") ||
             buf_append_json_string(&r->out, users[i].created_at,
                                    strlen(users[i].created_at)) ||
