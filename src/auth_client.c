@@ -47,7 +47,7 @@ check_id(struct request *r, struct schema_errors *se, struct json_object *v,
 {
     struct buf b;
 
-    if (json_is_number(v)) {
+    if (json_is_finite_number(v)) {
         buf_init(&b, r->arena, 64);
         return json_write_compact(&b, v) == 0 ? b.data : NULL;
     }
@@ -125,7 +125,7 @@ check_group_details(struct request *r, struct schema_errors *se,
             {
                 if (!json_object_is_type(mv, json_type_string) &&
                     !json_object_is_type(mv, json_type_boolean) &&
-                    !json_is_number(mv))
+                    !json_is_finite_number(mv))
                     schema_error_type(
                         se, mv,
                         arena_printf(r->arena, "%s/metadata/%s", path, key),

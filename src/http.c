@@ -283,6 +283,27 @@ http_query_get(struct request *r, const char *name, struct str *out)
     return false;
 }
 
+size_t
+http_query_count(struct request *r, const char *name)
+{
+    const char *p = r->query.p, *end = r->query.p + r->query.len;
+    size_t nlen = strlen(name), n = 0;
+
+    while (p != NULL && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pend = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pend - p));
+        struct str key;
+
+        if (http_percent_decode(r->arena, p, (size_t)((eq ? eq : pend) - p),
+                                true, &key) == 0 &&
+            key.len == nlen && memcmp(key.p, name, nlen) == 0)
+            n++;
+        p = amp ? amp + 1 : NULL;
+    }
+    return n;
+}
+
 int
 http_add_header(struct request *r, const char *name, const char *value)
 {

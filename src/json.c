@@ -528,6 +528,12 @@ json_is_number(const struct json_object *o)
            json_object_is_type(o, json_type_double);
 }
 
+bool
+json_is_finite_number(const struct json_object *o)
+{
+    return json_is_number(o) && isfinite(json_number(o));
+}
+
 double
 json_number(const struct json_object *o)
 {

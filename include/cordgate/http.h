@@ -93,6 +93,10 @@ enum cg_err http_request_init(struct request *r, struct arena *a,
 int http_percent_decode(struct arena *a, const char *p, size_t n,
                         bool plus_is_space, struct str *out) CG_MUSTCHECK;
 
+/* How many times the query names the parameter (a repeated one is an
+ * array to Express). */
+size_t http_query_count(struct request *r, const char *name);
+
 /* A FastCGI parameter of the request (e.g. "HTTP_ORIGIN"), or NULL. */
 const char *http_param(const struct request *r, const char *name);
 

@@ -73,6 +73,9 @@ bool json_string(struct json_object *o, struct str *out);
 
 /* Int and double values are both numbers, as in JavaScript. */
 bool json_is_number(const struct json_object *o);
+/* A number JSON.stringify can write back (1e400 parses to Infinity, which
+ * it would write as null). */
+bool json_is_finite_number(const struct json_object *o);
 /* The value as a JavaScript number would hold it; 0 for non-numbers. */
 double json_number(const struct json_object *o);
 

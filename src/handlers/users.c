@@ -108,7 +108,7 @@ check_metadata(struct schema_errors *se, struct arena *a, const char *path,
     {
         if (!json_object_is_type(value, json_type_string) &&
             !json_object_is_type(value, json_type_boolean) &&
-            !json_is_number(value))
+            !json_is_finite_number(value))
             schema_error_type(se, value, path_of(a, "metadata", key),
                               "string or number or boolean");
         else if (has_nul(value))
@@ -364,7 +364,7 @@ handle_users_post(struct request *r)
                 schema_error_max_length(&se, v, "id", ID_MAX_BODY);
             id = json_object_get_string(v);
             id_len = (size_t)json_object_get_string_len(v);
-        } else if (json_is_number(v)) {
+        } else if (json_is_finite_number(v)) {
             /* A number id is its JavaScript string form: 103, 1e+21. */
             buf_init(&idbuf, r->arena, 64);
             if (json_write_compact(&idbuf, v) != 0)
@@ -602,7 +602,7 @@ decode_page_token(struct request *r, struct str token)
             JSON_PARSE_OK ||
         !json_get(o, "externalID", &v) ||
         !json_object_is_type(v, json_type_string) ||
-        json_object_get_string_len(v) == 0)
+        json_object_get_string_len(v) == 0 || has_nul(v))
         return NULL;
     return json_object_get_string(v);
 }
@@ -656,7 +656,7 @@ read_filter(struct request *r, struct str text, const char **metadata)
             (void)k;
             if ((!json_object_is_type(mv, json_type_string) &&
                  !json_object_is_type(mv, json_type_boolean) &&
-                 !json_is_number(mv)) ||
+                 !json_is_finite_number(mv)) ||
                 has_nul(mv))
                 return request_fail(r, CG_ERR_INVALID_FIELD,
                                     "\"metadata\" must be valid JSON.");
@@ -681,7 +681,8 @@ handle_users_list(struct request *r)
     enum cg_err e;
 
     if (http_query_get(r, "limit", &q)) {
-        if (!parse_int_prefix(q, &limit, &negative))
+        if (http_query_count(r, "limit") > 1 ||
+            !parse_int_prefix(q, &limit, &negative))
             return request_fail(r, CG_ERR_INVALID_FIELD,
                                 "Limit must be a number.");
         if (negative && limit != 0)
@@ -690,6 +691,9 @@ handle_users_list(struct request *r)
         if (limit > PAGE_MAX)
             limit = PAGE_MAX;
     }
+    if (http_query_count(r, "token") > 1)
+        return request_fail(r, CG_ERR_INVALID_FIELD,
+                            "Pagination token should be of type string.");
     if (http_query_get(r, "token", &q) &&
         (after = decode_page_token(r, q)) == NULL)
         return request_fail(r, CG_ERR_INVALID_FIELD,

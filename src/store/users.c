@@ -149,8 +149,9 @@ write_user(struct db *db, struct arena *a, int64_t deadline_ms,
     PGresult *res;
     enum cg_err e;
 
-    e = db_exec(db, a, deadline_ms, create_only ? create_sql : upsert_sql, 10,
-                params, NULL, &res);
+    /* The create statement has no use for $10 (email optional). */
+    e = db_exec(db, a, deadline_ms, create_only ? create_sql : upsert_sql,
+                create_only ? 9 : 10, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
     if (PQntuples(res) == 0)
