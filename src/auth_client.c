@@ -339,7 +339,12 @@ apply_details(struct request *r, struct claims *c)
                              c->user_id);
         else if (e == CG_ERR_OK && !group_found)
             e = request_fail(r, CG_ERR_GROUP_NOT_FOUND,
-                             "Platform group %s not found.", c->group_id);
+                             "Platform group %s not found. If you wanted to "
+                             "create a new group, add group_details to your "
+                             "request. Refer to https://docs.cord.com/"
+                             "reference/authentication#JSON-group-details "
+                             "for details.",
+                             c->group_id);
     }
     if (e == CG_ERR_OK)
         e = db_exec_script(db, r->arena, r->deadline_ms, "COMMIT");
