@@ -114,28 +114,10 @@ check_group_details(struct request *r, struct schema_errors *se,
         else
             g->name = json_object_get_string(v);
     }
-    if (json_get(d, "metadata", &v)) {
-        struct buf b;
-
-        if (!json_object_is_type(v, json_type_object)) {
-            schema_error_type(
-                se, v, arena_printf(r->arena, "%s/metadata", path), "object");
-        } else {
-            json_object_object_foreach(v, key, mv)
-            {
-                if (!json_object_is_type(mv, json_type_string) &&
-                    !json_object_is_type(mv, json_type_boolean) &&
-                    !json_is_finite_number(mv))
-                    schema_error_type(
-                        se, mv,
-                        arena_printf(r->arena, "%s/metadata/%s", path, key),
-                        "string or number or boolean");
-            }
-            buf_init(&b, r->arena, 1u << 20);
-            if (json_write_compact(&b, v) == 0)
-                g->metadata = b.data;
-        }
-    }
+    if (json_get(d, "metadata", &v))
+        schema_check_metadata(se, r->arena,
+                              schema_path(r->arena, path, "metadata"), v,
+                              &g->metadata);
     if (json_get(d, "status", &v)) {
         const char *s = json_object_get_string(v);
 

@@ -171,3 +171,18 @@ out_undo:
     b->data[start] = '\0';
     return -1;
 }
+
+int
+buf_append_json_field(struct buf *b, const char *key, const char *v)
+{
+    size_t start = b->len;
+
+    if (buf_printf(b, ",\"%s\":", key) == 0 &&
+        (v ? buf_append_json_string(b, v, strlen(v))
+           : buf_append_str(b, "null")) == 0)
+        return 0;
+    b->len = start;
+    if (b->data != NULL)
+        b->data[start] = '\0';
+    return -1;
+}

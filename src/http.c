@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cordgate/arena.h"
+#include "cordgate/ascii.h"
 
 static const struct {
     enum http_method method;
@@ -46,18 +47,6 @@ http_methods_format(struct arena *a, unsigned mask)
     return b.data ? b.data : "";
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int
 http_percent_decode(struct arena *a, const char *p, size_t n,
                     bool plus_is_space, struct str *out)
@@ -73,8 +62,8 @@ http_percent_decode(struct arena *a, const char *p, size_t n,
 
             if (i + 2 >= n)
                 return -1;
-            hi = hexval(p[i + 1]);
-            lo = hexval(p[i + 2]);
+            hi = ascii_hex_value((unsigned char)p[i + 1]);
+            lo = ascii_hex_value((unsigned char)p[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             d[j++] = (char)(hi << 4 | lo);

@@ -14,6 +14,7 @@
 #include <json-c/linkhash.h>
 
 #include "cordgate/arena.h"
+#include "cordgate/ascii.h"
 #include "cordgate/buf.h"
 
 /* Deeper than any value json_parse() builds; guards hand-built cycles. */
@@ -88,19 +89,6 @@ utf8_seq_len(const unsigned char *s, size_t n)
 }
 
 static bool
-is_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-           (c >= 'A' && c <= 'F');
-}
-
-static bool
-is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool
 is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -140,8 +128,9 @@ scan_string(struct json_scan *s)
                 i += 2;
                 continue;
             }
-            if (t[i + 1] != 'u' || s->len - i < 6 || !is_hex(t[i + 2]) ||
-                !is_hex(t[i + 3]) || !is_hex(t[i + 4]) || !is_hex(t[i + 5]))
+            if (t[i + 1] != 'u' || s->len - i < 6 || !ascii_is_hex(t[i + 2]) ||
+                !ascii_is_hex(t[i + 3]) || !ascii_is_hex(t[i + 4]) ||
+                !ascii_is_hex(t[i + 5]))
                 return json_fail(JSON_PARSE_INVALID, "bad escape", i);
             if (memcmp(t + i + 2, "0000", 4) == 0)
                 has_nul = true;
@@ -195,17 +184,17 @@ scan_number(struct json_scan *s)
     int_start = i;
     if (i < s->len && t[i] == '0') {
         i++;
-    } else if (i < s->len && is_digit((unsigned char)t[i])) {
-        while (i < s->len && is_digit((unsigned char)t[i]))
+    } else if (i < s->len && ascii_is_digit((unsigned char)t[i])) {
+        while (i < s->len && ascii_is_digit((unsigned char)t[i]))
             i++;
     } else {
         return json_fail(JSON_PARSE_INVALID, "bad number", start);
     }
     if (i < s->len && t[i] == '.') {
         integral = false;
-        if (++i >= s->len || !is_digit((unsigned char)t[i]))
+        if (++i >= s->len || !ascii_is_digit((unsigned char)t[i]))
             return json_fail(JSON_PARSE_INVALID, "bad number", start);
-        while (i < s->len && is_digit((unsigned char)t[i]))
+        while (i < s->len && ascii_is_digit((unsigned char)t[i]))
             i++;
     }
     if (i < s->len && (t[i] == 'e' || t[i] == 'E')) {
@@ -213,9 +202,9 @@ scan_number(struct json_scan *s)
         i++;
         if (i < s->len && (t[i] == '+' || t[i] == '-'))
             i++;
-        if (i >= s->len || !is_digit((unsigned char)t[i]))
+        if (i >= s->len || !ascii_is_digit((unsigned char)t[i]))
             return json_fail(JSON_PARSE_INVALID, "bad number", start);
-        while (i < s->len && is_digit((unsigned char)t[i]))
+        while (i < s->len && ascii_is_digit((unsigned char)t[i]))
             i++;
     }
     s->pos = i;
@@ -732,4 +721,12 @@ json_append_compact_text(struct buf *b, struct arena *a, const char *text)
     if (json_parse(a, text, strlen(text), &o) != JSON_PARSE_OK)
         return -1;
     return json_write_compact(b, o);
+}
+
+bool
+json_string_has_nul(const struct json_object *v)
+{
+    return json_object_is_type(v, json_type_string) &&
+           strlen(json_object_get_string((struct json_object *)v)) !=
+               (size_t)json_object_get_string_len(v);
 }

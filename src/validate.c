@@ -1,9 +1,11 @@
 /* Field checks that match Cord's (ids, email, uri) and its schema errors. */
 #include "cordgate/validate.h"
 
+#include <json-c/json.h>
 #include <string.h>
 
 #include "cordgate/arena.h"
+#include "cordgate/ascii.h"
 #include "cordgate/buf.h"
 #include "cordgate/json.h"
 
@@ -107,31 +109,6 @@ validate_code_points(const char *s, size_t len)
 /* The regexes below are case-insensitive, and ASCII only: no character
  * class holds a byte above 0x7F, so any UTF-8 sequence fails them. */
 static bool
-is_alpha(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool
-is_alnum(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || is_alpha(c);
-}
-
-static bool
-is_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-           (c >= 'A' && c <= 'F');
-}
-
-static bool
-is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool
 is_one_of(unsigned char c, const char *set)
 {
     return c != '\0' && strchr(set, c) != NULL;
@@ -141,7 +118,7 @@ is_one_of(unsigned char c, const char *set)
 static bool
 is_email_atext(unsigned char c)
 {
-    return is_alnum(c) || is_one_of(c, "!#$%&'*+/=?^_`{|}~-");
+    return ascii_is_alnum(c) || is_one_of(c, "!#$%&'*+/=?^_`{|}~-");
 }
 
 /* A domain label: [a-z0-9](?:[a-z0-9-]*[a-z0-9])? */
@@ -150,10 +127,10 @@ is_label(const char *s, size_t len)
 {
     size_t i;
 
-    if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
+    if (len == 0 || !ascii_is_alnum(s[0]) || !ascii_is_alnum(s[len - 1]))
         return false;
     for (i = 1; i + 1 < len; i++)
-        if (!is_alnum(s[i]) && s[i] != '-')
+        if (!ascii_is_alnum(s[i]) && s[i] != '-')
             return false;
     return true;
 }
@@ -214,7 +191,7 @@ validate_email(const char *s, size_t len)
 static bool
 is_uri_sub(unsigned char c)
 {
-    return is_alnum(c) || is_one_of(c, "-._~!$&'()*+,;=");
+    return ascii_is_alnum(c) || is_one_of(c, "-._~!$&'()*+,;=");
 }
 
 /*
@@ -230,7 +207,8 @@ uri_span(const char *s, size_t from, size_t to, const char *extra)
         unsigned char c = (unsigned char)s[i];
 
         if (c == '%') {
-            if (to - i < 3 || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))
+            if (to - i < 3 || !ascii_is_hex(s[i + 1]) ||
+                !ascii_is_hex(s[i + 2]))
                 return false;
             i += 3;
         } else if (is_uri_sub(c) || is_one_of(c, extra)) {
@@ -258,7 +236,7 @@ is_dec_octet(const char *s, size_t len)
     if (len < 1 || len > 3)
         return false;
     for (i = 0; i < len; i++) {
-        if (!is_digit(s[i]))
+        if (!ascii_is_digit(s[i]))
             return false;
         v = v * 10 + (s[i] - '0');
     }
@@ -308,7 +286,7 @@ ipv6_pieces(const char *s, size_t len, bool ipv4_tail)
             if (i - start < 1 || i - start > 4)
                 return -1;
             for (k = start; k < i; k++)
-                if (!is_hex(s[k]))
+                if (!ascii_is_hex(s[k]))
                     return -1;
             n++;
         }
@@ -350,7 +328,7 @@ is_ipvfuture(const char *s, size_t len)
 
     if (len < 1 || (s[0] != 'v' && s[0] != 'V'))
         return false;
-    while (i < len && is_hex(s[i]))
+    while (i < len && ascii_is_hex(s[i]))
         i++;
     if (i == 1 || i == len || s[i] != '.')
         return false;
@@ -400,7 +378,7 @@ uri_authority_path(const char *s, size_t from, size_t to)
     if (s[port] != ':')
         return false;
     for (port++; port < aend; port++)
-        if (!is_digit(s[port]))
+        if (!ascii_is_digit(s[port]))
             return false;
     return true;
 }
@@ -427,10 +405,10 @@ validate_uri(const char *s, size_t len)
     size_t i, hier, end;
 
     /* NOT_URI_FRAGMENT is /\/|:/, which the scheme's ":" already meets. */
-    if (colon == NULL || colon == s || !is_alpha(s[0]))
+    if (colon == NULL || colon == s || !ascii_is_alpha(s[0]))
         return false;
     for (i = 1; s + i < colon; i++)
-        if (!is_alnum(s[i]) && !is_one_of(s[i], "+-."))
+        if (!ascii_is_alnum(s[i]) && !is_one_of(s[i], "+-."))
             return false;
     hier = (size_t)(colon - s) + 1;
     for (end = hier; end < len && s[end] != '?' && s[end] != '#'; end++)
@@ -641,4 +619,49 @@ schema_not_object_message(struct arena *a, const char *type_name,
         append_refer(&out, refer) != 0)
         return NULL;
     return out.data;
+}
+
+/* JSON pointer escaping of a key inside an instance path, as ajv writes
+ * instancePath: "~" is "~0", "/" is "~1". */
+const char *
+schema_path(struct arena *a, const char *parent, const char *key)
+{
+    struct buf b;
+    const char *p;
+
+    buf_init(&b, a, 1u << 20);
+    if (buf_printf(&b, "%s/", parent) != 0)
+        return parent;
+    for (p = key; *p != '\0'; p++)
+        if ((*p == '~' && buf_append_str(&b, "~0") != 0) ||
+            (*p == '/' && buf_append_str(&b, "~1") != 0) ||
+            (*p != '~' && *p != '/' && buf_append_char(&b, *p) != 0))
+            return parent;
+    return b.data;
+}
+
+void
+schema_check_metadata(struct schema_errors *se, struct arena *a,
+                      const char *path, struct json_object *v, const char **out)
+{
+    struct buf text;
+
+    if (!json_object_is_type(v, json_type_object)) {
+        schema_error_type(se, v, path, "object");
+        return;
+    }
+    json_object_object_foreach(v, key, value)
+    {
+        if (!json_object_is_type(value, json_type_string) &&
+            !json_object_is_type(value, json_type_boolean) &&
+            !json_is_finite_number(value))
+            schema_error_type(se, value, schema_path(a, path, key),
+                              "string or number or boolean");
+        else if (json_string_has_nul(value))
+            schema_error_format(se, value, schema_path(a, path, key),
+                                SCHEMA_NO_NUL);
+    }
+    buf_init(&text, a, 1u << 24);
+    if (json_write_compact(&text, v) == 0)
+        *out = text.data;
 }

@@ -33,6 +33,9 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     CG_PRINTF(2, 0) CG_MUSTCHECK;
 /* Append s as a JSON string literal, quotes included. */
 int buf_append_json_string(struct buf *b, const char *s, size_t n) CG_MUSTCHECK;
+/* ,"key":value with value a JSON string, or null when v is NULL. */
+int buf_append_json_field(struct buf *b, const char *key,
+                          const char *v) CG_MUSTCHECK;
 void buf_clear(struct buf *b);
 
 static inline struct str

@@ -79,6 +79,8 @@ bool json_is_finite_number(const struct json_object *o);
 /* The value as a JavaScript number would hold it; 0 for non-numbers. */
 double json_number(const struct json_object *o);
 
+/* Is v a string holding U+0000? */
+bool json_string_has_nul(const struct json_object *v);
 /* JavaScript truthiness; NULL (JSON null, or an absent value) is falsy. */
 bool json_is_truthy(const struct json_object *v);
 

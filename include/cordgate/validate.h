@@ -118,4 +118,17 @@ const char *schema_errors_message(struct schema_errors *se,
 const char *schema_not_object_message(struct arena *a, const char *type_name,
                                       const char *refer);
 
+/* PostgreSQL text cannot hold U+0000: the format a string with one
+ * fails. */
+#define SCHEMA_NO_NUL "text without U+0000"
+
+/* parent "/" key, with key escaped as a JSON pointer. */
+const char *schema_path(struct arena *a, const char *parent, const char *key);
+
+/* A metadata value: an object of strings (without U+0000), finite numbers
+ * and booleans; *out gets it as compact JSON text. */
+void schema_check_metadata(struct schema_errors *se, struct arena *a,
+                           const char *path, struct json_object *v,
+                           const char **out);
+
 #endif

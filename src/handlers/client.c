@@ -8,15 +8,6 @@
 #include "cordgate/http.h"
 #include "cordgate/json.h"
 
-static int
-append_string_or_null(struct buf *b, const char *key, const char *v)
-{
-    if (buf_printf(b, ",\"%s\":", key) != 0)
-        return -1;
-    return v ? buf_append_json_string(b, v, strlen(v))
-             : buf_append_str(b, "null");
-}
-
 static const char *
 first_set(const char *a, const char *b, const char *fallback)
 {
@@ -37,19 +28,19 @@ handle_client_viewer_get(struct request *r)
      * secondaryDisplayName = name || screenName || 'Unknown' (Cord). */
     if (buf_append_str(b, "{\"id\":") ||
         buf_append_json_string(b, v->user_id, strlen(v->user_id)) ||
-        append_string_or_null(b, "name", v->name) ||
-        append_string_or_null(b, "shortName", v->short_name) ||
-        append_string_or_null(b, "displayName",
+        buf_append_json_field(b, "name", v->name) ||
+        buf_append_json_field(b, "shortName", v->short_name) ||
+        buf_append_json_field(b, "displayName",
                               first_set(v->short_name, v->name, "unknown")) ||
-        append_string_or_null(b, "secondaryDisplayName",
+        buf_append_json_field(b, "secondaryDisplayName",
                               first_set(v->name, v->short_name, "Unknown")) ||
-        append_string_or_null(b, "email", v->email) ||
-        append_string_or_null(b, "status", v->status) ||
-        append_string_or_null(b, "profilePictureURL", v->profile_picture_url) ||
+        buf_append_json_field(b, "email", v->email) ||
+        buf_append_json_field(b, "status", v->status) ||
+        buf_append_json_field(b, "profilePictureURL", v->profile_picture_url) ||
         buf_append_str(b, ",\"metadata\":") ||
         json_append_compact_text(&r->out, r->arena, v->metadata) ||
-        append_string_or_null(b, "organizationID", v->group_id) ||
-        append_string_or_null(b, "groupID", v->group_id) ||
+        buf_append_json_field(b, "organizationID", v->group_id) ||
+        buf_append_json_field(b, "groupID", v->group_id) ||
         buf_append_str(b, ",\"notificationPreferences\":{\"sendViaEmail\":"
                           "true,\"sendViaSlack\":true},\"isSlackConnected\":"
                           "false,\"organizationIsSlackConnected\":false,"

@@ -38,40 +38,11 @@ fail_schema(struct request *r, struct schema_errors *se, const char *type)
     return CG_ERR_INVALID_REQUEST;
 }
 
-/* JSON pointer escaping of a key inside an instance path. */
-static const char *
-path_of(struct arena *a, const char *parent, const char *key)
-{
-    struct buf b;
-    const char *p;
-
-    buf_init(&b, a, 1u << 20);
-    if (buf_printf(&b, "%s/", parent) != 0)
-        return parent;
-    for (p = key; *p != '\0'; p++)
-        if ((*p == '~' && buf_append_str(&b, "~0") != 0) ||
-            (*p == '/' && buf_append_str(&b, "~1") != 0) ||
-            (*p != '~' && *p != '/' && buf_append_char(&b, *p) != 0))
-            return parent;
-    return b.data;
-}
-
-/* PostgreSQL text cannot hold U+0000; a string with one is refused. */
-#define NO_NUL "text without U+0000"
-
-static bool
-has_nul(struct json_object *v)
-{
-    return json_object_is_type(v, json_type_string) &&
-           strlen(json_object_get_string(v)) !=
-               (size_t)json_object_get_string_len(v);
-}
-
 /* The instance path of key under prefix (NULL: the top level). */
 static const char *
 at(struct request *r, const char *prefix, const char *key)
 {
-    return prefix ? path_of(r->arena, prefix, key) : key;
+    return prefix ? schema_path(r->arena, prefix, key) : key;
 }
 
 /* null or a string; *out is NULL for null. */
@@ -87,36 +58,11 @@ nullable_string(struct schema_errors *se, struct json_object *v,
         schema_error_type(se, v, key, "string or null");
         return;
     }
-    if (has_nul(v)) {
-        schema_error_format(se, v, key, NO_NUL);
+    if (json_string_has_nul(v)) {
+        schema_error_format(se, v, key, SCHEMA_NO_NUL);
         return;
     }
     *out = json_object_get_string(v);
-}
-
-static void
-check_metadata(struct schema_errors *se, struct arena *a, const char *path,
-               struct json_object *v, const char **out)
-{
-    struct buf text;
-
-    if (!json_object_is_type(v, json_type_object)) {
-        schema_error_type(se, v, path, "object");
-        return;
-    }
-    json_object_object_foreach(v, key, value)
-    {
-        if (!json_object_is_type(value, json_type_string) &&
-            !json_object_is_type(value, json_type_boolean) &&
-            !json_is_finite_number(value))
-            schema_error_type(se, value, path_of(a, "metadata", key),
-                              "string or number or boolean");
-        else if (has_nul(value))
-            schema_error_format(se, value, path_of(a, "metadata", key), NO_NUL);
-    }
-    buf_init(&text, a, 1u << 24);
-    if (json_write_compact(&text, v) == 0)
-        *out = text.data;
 }
 
 static void
@@ -145,9 +91,10 @@ check_group_ids(struct schema_errors *se, struct arena *a,
 
         snprintf(idx, sizeof(idx), "%zu", i);
         if (!json_object_is_type(item, json_type_string))
-            schema_error_type(se, item, path_of(a, key, idx), "string");
-        else if (has_nul(item))
-            schema_error_format(se, item, path_of(a, key, idx), NO_NUL);
+            schema_error_type(se, item, schema_path(a, key, idx), "string");
+        else if (json_string_has_nul(item))
+            schema_error_format(se, item, schema_path(a, key, idx),
+                                SCHEMA_NO_NUL);
         else
             ids[i] = json_object_get_string(item);
     }
@@ -210,7 +157,8 @@ read_user_fields(struct request *r, struct schema_errors *se,
         if (!json_object_is_type(v, json_type_string))
             schema_error_type(se, v, at(r, prefix, "status"), "string");
         s = json_object_get_string(v);
-        if (!json_object_is_type(v, json_type_string) || has_nul(v) ||
+        if (!json_object_is_type(v, json_type_string) ||
+            json_string_has_nul(v) ||
             (strcmp(s, "active") != 0 && strcmp(s, "deleted") != 0))
             schema_error_enum(se, v, at(r, prefix, "status"),
                               "active or deleted");
@@ -237,8 +185,8 @@ read_user_fields(struct request *r, struct schema_errors *se,
     c->picture = camel ? camel : snake;
     c->set_picture = c->picture != NULL || (has_snake && snake == NULL);
     if (json_get(body, "metadata", &v)) {
-        check_metadata(se, r->arena, at(r, prefix, "metadata"), v,
-                       &c->metadata);
+        schema_check_metadata(se, r->arena, at(r, prefix, "metadata"), v,
+                              &c->metadata);
         c->set_metadata = c->metadata != NULL;
     }
     if (json_get(body, "first_name", &v))
@@ -442,16 +390,6 @@ handle_user_put(struct request *r)
     return answer_write(r, result, id, group, body, UPDATE_TYPE);
 }
 
-static int
-append_nullable(struct buf *b, const char *key, const char *v)
-{
-    if (buf_printf(b, ",\"%s\":", key) != 0)
-        return -1;
-    if (v == NULL)
-        return buf_append_str(b, "null");
-    return buf_append_json_string(b, v, strlen(v));
-}
-
 /* The fields GET and list share, in Cord's order, without the braces. */
 static int
 append_user_fields(struct request *r, const struct user *u)
@@ -460,14 +398,16 @@ append_user_fields(struct request *r, const struct user *u)
 
     return buf_append_str(b, "\"id\":") ||
            buf_append_json_string(b, u->id, strlen(u->id)) ||
-           append_nullable(b, "email", u->email) ||
-           append_nullable(b, "status", u->status) ||
-           append_nullable(b, "name", u->name) ||
-           append_nullable(b, "shortName", u->short_name) ||
-           append_nullable(b, "short_name", u->short_name) ||
+           buf_append_json_field(b, "email", u->email) ||
+           buf_append_json_field(b, "status", u->status) ||
+           buf_append_json_field(b, "name", u->name) ||
+           buf_append_json_field(b, "shortName", u->short_name) ||
+           buf_append_json_field(b, "short_name", u->short_name) ||
            buf_append_str(b, ",\"first_name\":null,\"last_name\":null") ||
-           append_nullable(b, "profilePictureURL", u->profile_picture_url) ||
-           append_nullable(b, "profile_picture_url", u->profile_picture_url);
+           buf_append_json_field(b, "profilePictureURL",
+                                 u->profile_picture_url) ||
+           buf_append_json_field(b, "profile_picture_url",
+                                 u->profile_picture_url);
 }
 
 enum cg_err
@@ -602,7 +542,7 @@ decode_page_token(struct request *r, struct str token)
             JSON_PARSE_OK ||
         !json_get(o, "externalID", &v) ||
         !json_object_is_type(v, json_type_string) ||
-        json_object_get_string_len(v) == 0 || has_nul(v))
+        json_object_get_string_len(v) == 0 || json_string_has_nul(v))
         return NULL;
     return json_object_get_string(v);
 }
@@ -657,7 +597,7 @@ read_filter(struct request *r, struct str text, const char **metadata)
             if ((!json_object_is_type(mv, json_type_string) &&
                  !json_object_is_type(mv, json_type_boolean) &&
                  !json_is_finite_number(mv)) ||
-                has_nul(mv))
+                json_string_has_nul(mv))
                 return request_fail(r, CG_ERR_INVALID_FIELD,
                                     "\"metadata\" must be valid JSON.");
         }

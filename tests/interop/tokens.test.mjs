@@ -10,23 +10,16 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { getServerAuthToken, getClientAuthToken } from '@cord-sdk/server';
-
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(
-      `${name} is not set: run these tests with tests/interop/run.sh ` +
-        'against a running cordgate',
-    );
-  }
-  return value;
-}
-
-const BASE_URL = env('CORDGATE_TEST_URL').replace(/\/+$/, '');
-const APP = env('CORDGATE_TEST_APP_ID');
-const SECRET = env('CORDGATE_TEST_APP_SECRET');
-const DATABASE_URL = env('CORDGATE_TEST_DATABASE_URL');
-const BIN = env('CORDGATE_TEST_BIN');
+import {
+  APP,
+  BIN,
+  DATABASE_URL,
+  SECRET,
+  call,
+  env,
+  expectJson,
+  psql,
+} from './lib.mjs';
 
 const UUID_RE =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,60 +30,10 @@ const SLACK_MS = 60 * 1000;
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-// One psql query; :'name' in sql is replaced by vars[name], quoted as a
-// literal by psql itself (variables are only expanded in scripts read from
-// stdin, not in -c). Returns the unaligned output without the final newline.
-function psql(sql, vars = {}) {
-  const args = [DATABASE_URL, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1'];
-  for (const [name, value] of Object.entries(vars)) {
-    args.push('-v', `${name}=${value}`);
-  }
-  const out = execFileSync('psql', args, {
-    input: `${sql};\n`,
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  return out.replace(/\n$/, '');
-}
-
-// A request to cordgate; returns status, content type, raw text and the
-// parsed JSON body (undefined when the body is not JSON).
-async function call(method, path, { bearer, json } = {}) {
-  const headers = {};
-  if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
-  const res = await fetch(BASE_URL + path, { method, headers, body });
-  const text = await res.text();
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return {
-    status: res.status,
-    contentType: res.headers.get('content-type') ?? '',
-    text,
-    body: parsed,
-  };
-}
-
 const authorize = (signedAppToken) =>
   call('POST', '/v1/authorize', { json: { signed_app_token: signedAppToken } });
 
 const verify = (bearer) => call('GET', '/v1/verify', { bearer });
-
-// Exact status and exact JSON body.
-function expectJson(res, status, body, what) {
-  const ctx = `${what}: got ${res.status} ${res.text}`;
-  assert.equal(res.status, status, ctx);
-  assert.match(res.contentType, /^application\/json\b/i, ctx);
-  assert.deepEqual(res.body, body, ctx);
-}
 
 const projectTokenError = (message) => ({
   error: 'invalid_project_token',
