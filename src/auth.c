@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cordgate/arena.h"
+#include "cordgate/cache.h"
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/http.h"
@@ -60,6 +61,35 @@ auth_access_secret(struct request *r, struct str *out)
     return CG_ERR_OK;
 }
 
+/* An app or session from a worker cache, copied into the request's arena. */
+static bool
+cached(struct request *r, struct cache *c, const char *key, struct app *out)
+{
+    struct app hit;
+
+    if (c == NULL || !cache_get(c, key, clock_wall_millis(), &hit))
+        return false;
+    out->id = arena_strdup(r->arena, hit.id);
+    out->name = arena_strdup(r->arena, hit.name);
+    out->secret = arena_strdup(r->arena, hit.secret);
+    out->created_at = NULL;
+    return out->id != NULL && out->name != NULL && out->secret != NULL;
+}
+
+enum cg_err
+auth_app_get(struct request *r, const char *id, struct app *out)
+{
+    struct context *c = r->ctx;
+    enum cg_err e;
+
+    if (cached(r, c->apps, id, out))
+        return CG_ERR_OK;
+    e = store_app_get(c->db, r->arena, r->deadline_ms, id, out);
+    if (e == CG_ERR_OK && c->apps != NULL)
+        cache_put(c->apps, id, out, clock_wall_millis(), 0);
+    return e;
+}
+
 static bool
 is_uuid_value(struct json_object *v)
 {
@@ -79,6 +109,7 @@ access_token(struct request *r, const struct jwt *t)
 {
     struct json_object *sid = NULL;
     enum session_state state;
+    int64_t expires_ms;
     struct app *app;
     enum cg_err e;
 
@@ -96,10 +127,19 @@ access_token(struct request *r, const struct jwt *t)
     app = arena_calloc(r->arena, 1, sizeof(*app));
     if (app == NULL)
         return CG_ERR_INTERNAL;
+    /* Only valid sessions are cached, each until its expiry at the latest. */
+    if (cached(r, r->ctx->sessions, json_object_get_string(sid), app)) {
+        r->app = app;
+        return CG_ERR_OK;
+    }
     e = store_session_get(r->ctx->db, r->arena, r->deadline_ms,
-                          json_object_get_string(sid), &state, app);
+                          json_object_get_string(sid), &state, app,
+                          &expires_ms);
     if (e != CG_ERR_OK)
         return e;
+    if (state == SESSION_VALID && r->ctx->sessions != NULL)
+        cache_put(r->ctx->sessions, json_object_get_string(sid), app,
+                  clock_wall_millis(), expires_ms);
     switch (state) {
     case SESSION_MISSING:
         return fail(r, CG_ERR_INVALID_ACCESS_TOKEN, "No valid session found.");
@@ -152,8 +192,7 @@ server_token(struct request *r, const struct jwt *t, enum jwt_status decoded)
     app = arena_calloc(r->arena, 1, sizeof(*app));
     if (app == NULL)
         return CG_ERR_INTERNAL;
-    e = store_app_get(r->ctx->db, r->arena, r->deadline_ms,
-                      json_object_get_string(chosen), app);
+    e = auth_app_get(r, json_object_get_string(chosen), app);
     if (e != CG_ERR_OK)
         return e;
     opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),

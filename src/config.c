@@ -43,12 +43,15 @@ struct opt {
 static const struct opt opts[] = {
     {"DATABASE_URL", OPT_URL, "dbname=cordgate", OFF(database_url), 0, 0,
      "libpq connection string or URI"},
+    {"DB_PREPARED", OPT_BOOL, "1", OFF(db_prepared), 0, 0,
+     "named prepared statements; 0 behind PgBouncer in transaction mode"},
     {"LISTEN", OPT_LISTEN, "127.0.0.1:9337", OFF(listen), 0, 0,
      "unix socket path or host:port, when no socket is inherited"},
     {"LISTEN_MODE", OPT_MODE, "0660", OFF(listen_mode), 0, 0777,
      "permissions of a unix socket cordgate creates (octal)"},
     {"WORKERS", OPT_WORKERS, "auto", OFF(workers), 0, 1024,
-     "worker processes; 0 = single process; auto = 4 per CPU, at least 4"},
+     "worker processes; 0 = single process; auto = 4 per CPU, at least 4, "
+     "or one process under mod_fcgid, multiwatch and spawn-fcgi -F"},
     {"MAX_REQUESTS", OPT_UINT, "0", OFF(max_requests), 0, ULONG_MAX,
      "requests before a worker is recycled; 0 = never"},
     {"MAX_BODY", OPT_BYTES, "1M", OFF(max_body), 1, 1UL << 30,
@@ -95,7 +98,8 @@ config_default_workers(void)
 
     if (n < 1)
         n = 1;
-    return n * 4 < 4 ? 4 : (unsigned long)n * 4;
+    /* At least 4, and within CORDGATE_WORKERS' own limit. */
+    return n * 4 < 4 ? 4 : n * 4 > 1024 ? 1024 : (unsigned long)n * 4;
 }
 
 /* Decimal with an optional unit suffix from units; *mult gets its factor. */
@@ -188,7 +192,9 @@ set_value(struct config *c, const struct opt *o, const char *v, char *err,
         return 0;
     case OPT_UINT:
     case OPT_WORKERS:
-        if (o->type == OPT_WORKERS && strcmp(v, "auto") == 0) {
+        if (o->type == OPT_WORKERS)
+            c->workers_auto = strcmp(v, "auto") == 0;
+        if (o->type == OPT_WORKERS && c->workers_auto) {
             n = config_default_workers();
         } else if (parse_number(v, &n, NULL, NULL) != 0) {
             return fail(err, errlen,

@@ -13,16 +13,27 @@
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
 
+/* Statements prepared on the current connection, by their text. */
+#define DB_MAX_PREPARED 64
+
+struct prepared {
+    uint64_t hash;
+    char *sql;
+};
+
 struct db {
     char *conninfo;
     PGconn *conn;
     struct metrics *metrics;
+    bool use_prepared;
+    struct prepared prepared[DB_MAX_PREPARED];
+    int nprepared;
     char sqlstate[6];
     char error[256];
 };
 
 struct db *
-db_create(const char *conninfo, struct metrics *metrics)
+db_create(const char *conninfo, struct metrics *metrics, bool prepared)
 {
     struct db *db = calloc(1, sizeof(*db));
 
@@ -34,6 +45,7 @@ db_create(const char *conninfo, struct metrics *metrics)
         return NULL;
     }
     db->metrics = metrics;
+    db->use_prepared = prepared;
     return db;
 }
 
@@ -44,6 +56,9 @@ db_disconnect(struct db *db)
         PQfinish(db->conn);
         db->conn = NULL;
     }
+    /* Prepared statements live and die with their connection. */
+    while (db->nprepared > 0)
+        free(db->prepared[--db->nprepared].sql);
 }
 
 void
@@ -255,19 +270,92 @@ ensure_connected(struct db *db, int64_t deadline_ms)
     return CG_ERR_OK;
 }
 
+static uint64_t
+fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+/*
+ * The name of sql's prepared statement on this connection, preparing it the
+ * first time (one extra round trip per statement per connection); NULL when
+ * the table is full, and the statement then goes unnamed.  Statements are
+ * found by their text, so SQL built at run time is safe too.
+ */
+static enum cg_err
+prepared_name(struct db *db, struct arena *a, int64_t deadline_ms,
+              const char *sql, int nparams, char name[16])
+{
+    uint64_t h = fnv1a(sql);
+    struct prepared *p;
+    enum cg_err e;
+    int i;
+
+    for (i = 0; i < db->nprepared; i++) {
+        p = &db->prepared[i];
+        if (p->hash == h && strcmp(p->sql, sql) == 0) {
+            snprintf(name, 16, "cg%d", i);
+            return CG_ERR_OK;
+        }
+    }
+    name[0] = '\0';
+    if (db->nprepared == DB_MAX_PREPARED)
+        return CG_ERR_OK;
+    p = &db->prepared[db->nprepared];
+    p->sql = strdup(sql);
+    if (p->sql == NULL)
+        return CG_ERR_OK;
+    p->hash = h;
+    snprintf(name, 16, "cg%d", db->nprepared);
+    if (!PQsendPrepare(db->conn, name, sql, nparams, NULL)) {
+        free(p->sql);
+        return unavailable(db, "send");
+    }
+    e = collect(db, a, deadline_ms, NULL);
+    if (e != CG_ERR_OK) {
+        free(p->sql);
+        return e;
+    }
+    db->nprepared++;
+    return CG_ERR_OK;
+}
+
 enum cg_err
 db_exec(struct db *db, struct arena *a, int64_t deadline_ms, const char *sql,
         int nparams, const char *const *values, const int *lengths,
         PGresult **res)
 {
     enum cg_err e = ensure_connected(db, deadline_ms);
+    char name[16] = "";
+    int ok;
 
     if (e != CG_ERR_OK)
         return e;
-    if (!PQsendQueryParams(db->conn, sql, nparams, NULL, values, lengths, NULL,
-                           0))
+    if (db->use_prepared) {
+        e = prepared_name(db, a, deadline_ms, sql, nparams, name);
+        if (e != CG_ERR_OK)
+            return e;
+    }
+    if (name[0] != '\0')
+        ok = PQsendQueryPrepared(db->conn, name, nparams, values, lengths, NULL,
+                                 0);
+    else
+        ok = PQsendQueryParams(db->conn, sql, nparams, NULL, values, lengths,
+                               NULL, 0);
+    if (!ok)
         return unavailable(db, "send");
-    return collect(db, a, deadline_ms, res);
+    e = collect(db, a, deadline_ms, res);
+    /* A prepared statement the server no longer knows (a pooler between
+     * us, or DISCARD ALL) or whose plan went stale: start afresh. */
+    if (e == CG_ERR_INTERNAL && name[0] != '\0' &&
+        (strcmp(db->sqlstate, "26000") == 0 ||
+         strcmp(db->sqlstate, "0A000") == 0))
+        db_disconnect(db);
+    return e;
 }
 
 enum cg_err

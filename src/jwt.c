@@ -34,6 +34,16 @@ static EVP_MAC *jwt_mac;
 static pthread_once_t jwt_mac_once = PTHREAD_ONCE_INIT;
 static _Thread_local EVP_MAC_CTX *jwt_mac_ctx[2];
 
+/*
+ * The key each context holds.  Keying HMAC hashes the padded key twice;
+ * when a request uses the same key as the one before (one app, or the
+ * access-token secret), EVP_MAC_init() with no key just restarts from the
+ * prepared state.
+ */
+#define JWT_KEY_MEMO 128
+static _Thread_local unsigned char jwt_key[2][JWT_KEY_MEMO];
+static _Thread_local size_t jwt_key_len[2]; /* 0: none remembered */
+
 static void
 jwt_mac_fetch(void)
 {
@@ -79,18 +89,30 @@ jwt_hmac(enum jwt_alg alg, const void *key, size_t key_len, const void *data,
          size_t len, unsigned char out[JWT_MAX_MAC_LEN], size_t *out_len)
 {
     EVP_MAC_CTX *ctx = mac_ctx(alg);
+    int i = alg == JWT_HS256 ? 0 : 1, keyed;
 
     if (ctx == NULL)
         return -1;
-    /* A NULL key would mean "keep the previous key" to OpenSSL. */
-    if (EVP_MAC_init(ctx, key_len > 0 ? key : (const void *)"", key_len,
-                     NULL) == 1 &&
-        EVP_MAC_update(ctx, data, len) == 1 &&
+    if (key_len > 0 && key_len == jwt_key_len[i] &&
+        memcmp(key, jwt_key[i], key_len) == 0) {
+        /* A NULL key means "keep the previous key" to OpenSSL. */
+        keyed = EVP_MAC_init(ctx, NULL, 0, NULL);
+    } else {
+        keyed = EVP_MAC_init(ctx, key_len > 0 ? key : (const void *)"", key_len,
+                             NULL);
+        jwt_key_len[i] = 0;
+        if (keyed == 1 && key_len > 0 && key_len <= JWT_KEY_MEMO) {
+            memcpy(jwt_key[i], key, key_len);
+            jwt_key_len[i] = key_len;
+        }
+    }
+    if (keyed == 1 && EVP_MAC_update(ctx, data, len) == 1 &&
         EVP_MAC_final(ctx, out, out_len, JWT_MAX_MAC_LEN) == 1)
         return 0;
     /* Its state is unknown now; start afresh next time. */
     EVP_MAC_CTX_free(ctx);
-    jwt_mac_ctx[alg == JWT_HS256 ? 0 : 1] = NULL;
+    jwt_mac_ctx[i] = NULL;
+    jwt_key_len[i] = 0;
     return -1;
 }
 

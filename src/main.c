@@ -53,8 +53,8 @@ usage(FILE *out)
             "\n"
             "Environment (default in brackets):\n");
     config_print_help(out);
-    fprintf(out, "\nSignals to serve: TERM/INT/QUIT drain and stop, HUP "
-                 "reloads and replaces\nworkers, USR1 reopens the log "
+    fprintf(out, "\nSignals to serve: TERM/INT/QUIT drain and stop, HUP (or "
+                 "USR2) reloads and\nreplaces workers, USR1 reopens the log "
                  "file.\n");
 }
 
@@ -146,7 +146,7 @@ static int
 run_db_command(const struct config *cfg, int argc, char **argv)
 {
     struct arena *a = arena_create(64 << 10, 64 << 20);
-    struct db *db = db_create(cfg->database_url, NULL);
+    struct db *db = db_create(cfg->database_url, NULL, false);
     int64_t deadline = clock_mono_ms() + (int64_t)cfg->request_timeout_ms * 12;
     enum cg_err e = CG_ERR_OK;
     int status = 0;

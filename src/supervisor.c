@@ -35,8 +35,9 @@
 
 struct listener {
     int fd;
-    char *unix_path; /* set when we created the socket file */
-    const char *how; /* for the start-up log line */
+    char *unix_path;     /* set when we created the socket file */
+    const char *how;     /* for the start-up log line */
+    const char *manager; /* who gave us fd 0, when it runs the pool */
 };
 
 struct kid {
@@ -149,6 +150,43 @@ open_tcp(const char *spec)
     return fd;
 }
 
+/*
+ * The process manager that handed us fd 0, when it is one that already runs
+ * one request per process and restarts them itself (deployment spec §0.6,
+ * §4): a pool of our own under it would only waste memory.  Apache's
+ * mod_fcgid and multiwatch are our parent; spawn-fcgi -F is our parent for
+ * its first 100 ms, then we are an orphan.  Under systemd
+ * (StandardInput=socket) the pool stays, and under lighttpd's bin-path too:
+ * lighttpd sends a process many requests at once (deployment spec §3.3).
+ */
+static const char *
+process_manager(void)
+{
+    static const char *const managers[] = {"apache2", "httpd", "multiwatch",
+                                           "spawn-fcgi"};
+    static char name[32];
+    char path[64];
+    pid_t ppid = getppid();
+    size_t i, n = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/comm", (long)ppid);
+    f = fopen(path, "re");
+    if (f != NULL) {
+        n = fread(name, 1, sizeof(name) - 1, f);
+        fclose(f);
+    }
+    while (n > 0 && name[n - 1] == '\n')
+        n--;
+    name[n] = '\0';
+    for (i = 0; i < sizeof(managers) / sizeof(managers[0]); i++)
+        if (strcmp(name, managers[i]) == 0)
+            return name;
+    if (ppid == 1 && strcmp(name, "systemd") != 0)
+        return "an exited parent (spawn-fcgi -F)";
+    return NULL;
+}
+
 /* LISTEN_FDS, then a listening socket on fd 0, then CORDGATE_LISTEN. */
 static int
 listener_open(struct listener *l, const struct config *cfg)
@@ -159,6 +197,7 @@ listener_open(struct listener *l, const struct config *cfg)
     if (l->fd < 0 && !FCGX_IsCGI()) {
         l->fd = 0;
         l->how = "inherited socket (fd 0)";
+        l->manager = process_manager();
     }
     if (l->fd < 0) {
         l->how = cfg->listen;
@@ -198,6 +237,7 @@ block_signals(sigset_t *set)
     sigaddset(set, SIGINT);
     sigaddset(set, SIGQUIT);
     sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR2);
     sigaddset(set, SIGUSR1);
     sigaddset(set, SIGCHLD);
     sigprocmask(SIG_BLOCK, set, NULL);
@@ -248,7 +288,7 @@ spawn(struct master *m, int slot)
         if (getppid() == 1)
             _exit(0);
         close(m->sigfd);
-        status = worker_run(m->cfg, m->lst->fd, m->metrics);
+        status = worker_run(m->cfg, m->lst->fd, m->metrics, 0);
         log_close();
         _exit(status);
     }
@@ -406,6 +446,7 @@ handle_signals(struct master *m)
             }
             break;
         case SIGHUP:
+        case SIGUSR2: /* php-fpm's reload signal */
             if (!m->stopping)
                 reload(m);
             break;
@@ -488,6 +529,12 @@ supervisor_run(struct config *cfg, const char *config_file)
                  "(CORDGATE_TEST_TOKENS=1 turns it on, for development)");
     if (write_pid_file(cfg->pid_file) != 0)
         log_warn("cannot write %s: %s", cfg->pid_file, strerror(errno));
+    if (lst.manager != NULL && cfg->workers_auto) {
+        log_info("started by %s, which runs one request per process: one "
+                 "process here (CORDGATE_WORKERS overrides this)",
+                 lst.manager);
+        cfg->workers = 0;
+    }
     if (cfg->workers == 0) {
         sigset_t set;
 
@@ -495,7 +542,11 @@ supervisor_run(struct config *cfg, const char *config_file)
         block_signals(&set);
         log_info("cordgate %s serving on %s in a single process",
                  CORDGATE_VERSION, lst.how);
-        status = worker_run(cfg, lst.fd, m.metrics);
+        status = worker_run(cfg, lst.fd, m.metrics,
+                            lst.manager != NULL &&
+                                    strcmp(lst.manager, "multiwatch") == 0
+                                ? WORKER_USR1_STOPS
+                                : 0);
     } else {
         status = run_master(&m);
         if (m.sigfd >= 0)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cordgate/arena.h"
+#include "cordgate/cache.h"
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/db.h"
@@ -24,6 +25,8 @@
 /* Room for a request's own data on top of its body. */
 #define ARENA_BLOCK    (64u << 10)
 #define ARENA_OVERHEAD (32u << 20)
+/* Apps and sessions each worker keeps (cache.h). */
+#define CACHE_SLOTS 256
 
 struct worker {
     const struct config *cfg;
@@ -31,6 +34,7 @@ struct worker {
     struct arena *arena;
     FCGX_Request fcgx;
     unsigned long served;
+    unsigned flags;
     uint64_t id_state;
     int epfd, sigfd, listen_fd;
 };
@@ -142,7 +146,10 @@ handle_signals(struct worker *w)
             stop = 1;
             break;
         case SIGUSR1:
-            log_reopen();
+            if (w->flags & WORKER_USR1_STOPS)
+                stop = 1;
+            else
+                log_reopen();
             break;
         default:
             break;
@@ -165,9 +172,12 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
     w->ctx.cfg = cfg;
     w->ctx.metrics = m;
     w->ctx.now = clock_wall_seconds;
-    w->ctx.db = db_create(cfg->database_url, m);
+    w->ctx.db = db_create(cfg->database_url, m, cfg->db_prepared);
+    w->ctx.apps = cache_create(CACHE_SLOTS);
+    w->ctx.sessions = cache_create(CACHE_SLOTS);
     w->arena = arena_create(ARENA_BLOCK, cfg->max_body * 2 + ARENA_OVERHEAD);
-    if (w->ctx.db == NULL || w->arena == NULL)
+    if (w->ctx.db == NULL || w->arena == NULL || w->ctx.apps == NULL ||
+        w->ctx.sessions == NULL)
         return -1;
     if (RAND_bytes((unsigned char *)&w->id_state, sizeof(w->id_state)) != 1 ||
         w->id_state == 0)
@@ -179,6 +189,7 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
     sigaddset(&set, SIGQUIT);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR2);
     w->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->sigfd < 0 || w->epfd < 0)
@@ -211,6 +222,8 @@ worker_fini(struct worker *w)
     if (w->sigfd >= 0)
         close(w->sigfd);
     db_destroy(w->ctx.db);
+    cache_destroy(w->ctx.apps);
+    cache_destroy(w->ctx.sessions);
     free(w->ctx.access_secret);
     free(w->ctx.test_app_id);
     free(w->ctx.test_app_secret);
@@ -218,7 +231,8 @@ worker_fini(struct worker *w)
 }
 
 int
-worker_run(const struct config *cfg, int listen_fd, struct metrics *m)
+worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
+           unsigned flags)
 {
     struct worker w;
     int status = 0;
@@ -228,6 +242,7 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m)
         worker_fini(&w);
         return 1;
     }
+    w.flags = flags;
     log_debug("worker ready");
     for (;;) {
         struct epoll_event evs[2];

@@ -47,6 +47,13 @@ enum cg_err auth_client(struct request *r) CG_MUSTCHECK;
 /* validator's isJWT: three dot-separated parts of [A-Za-z0-9_-]*. */
 bool auth_is_jwt(const char *s, size_t len);
 
+/* The app with this id, from the worker's cache or the database (then
+ * cached); CG_ERR_PROJECT_NOT_FOUND when there is none.  *out lives in the
+ * request's arena. */
+struct app;
+enum cg_err auth_app_get(struct request *r, const char *id,
+                         struct app *out) CG_MUSTCHECK;
+
 /* The server-wide access-token secret: CORDGATE_ACCESS_TOKEN_SECRET, else
  * the one `cordgate migrate` stored; loaded once per worker. */
 enum cg_err auth_access_secret(struct request *r, struct str *out) CG_MUSTCHECK;

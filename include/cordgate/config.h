@@ -16,6 +16,7 @@ struct config {
     char *listen;
     unsigned long listen_mode;
     unsigned long workers; /* 0 = one process, no master */
+    bool workers_auto;     /* "auto": no count was given */
     unsigned long max_requests;
     unsigned long max_body;
     unsigned long request_timeout_ms;
@@ -28,6 +29,7 @@ struct config {
     char *log_file;
     char *pid_file;
     char *base_path;
+    bool db_prepared; /* named prepared statements (off for PgBouncer) */
     /* Loaded from TEST_USERS_FILE (or the defaults) when TEST_TOKENS is on. */
     struct test_users test_users;
 };

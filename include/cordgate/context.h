@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+struct cache;
 struct config;
 struct db;
 struct metrics;
@@ -14,6 +15,9 @@ struct context {
     struct metrics *metrics;
     /* Wall clock in seconds, for token times; tests pin it. */
     int64_t (*now)(void);
+    /* Apps by id and valid sessions by id (cache.h). */
+    struct cache *apps;
+    struct cache *sessions;
     /* The access-token signing secret, loaded on first use (malloc'd). */
     char *access_secret;
     /* The test-token app's id and secret, loaded on first use (malloc'd). */

@@ -13,8 +13,11 @@ struct arena;
 struct db;
 struct metrics;
 
-/* Nothing is opened until the first statement. */
-struct db *db_create(const char *conninfo, struct metrics *metrics);
+/* Nothing is opened until the first statement.  With prepared, each
+ * statement is prepared once per connection under a name and executed by
+ * it after that (not behind PgBouncer in transaction mode). */
+struct db *db_create(const char *conninfo, struct metrics *metrics,
+                     bool prepared);
 void db_destroy(struct db *db);
 /* Close the connection; the next statement opens a new one. */
 void db_disconnect(struct db *db);

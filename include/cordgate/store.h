@@ -3,6 +3,7 @@
 #define CORDGATE_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cordgate/compiler.h"
@@ -54,8 +55,8 @@ enum session_state {
 /* The session and its app (secret included). */
 enum cg_err store_session_get(struct db *db, struct arena *a,
                               int64_t deadline_ms, const char *session_id,
-                              enum session_state *state,
-                              struct app *app) CG_MUSTCHECK;
+                              enum session_state *state, struct app *app,
+                              int64_t *expires_ms) CG_MUSTCHECK;
 
 /* A value from the settings table, or NULL when it is not set. */
 enum cg_err store_setting_get(struct db *db, struct arena *a,

@@ -11,6 +11,10 @@ struct metrics;
  * The caller has blocked the signals the worker handles.  Returns the
  * process exit status: 0 after a clean stop, 1 when it could not start.
  */
-int worker_run(const struct config *cfg, int listen_fd, struct metrics *m);
+/* Under multiwatch, whose stop signal is SIGUSR1 (deployment spec §4). */
+#define WORKER_USR1_STOPS 1u
+
+int worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
+               unsigned flags);
 
 #endif

@@ -71,7 +71,7 @@ check_token(struct request *r, struct str token, struct app *app)
         json_get(t.payload, "org_id", NULL))
         return fail(r, "signed_app_token payload invalid, must contain only "
                        "app_id");
-    e = store_app_get(r->ctx->db, r->arena, r->deadline_ms, id.p, app);
+    e = auth_app_get(r, id.p, app);
     if (e != CG_ERR_OK)
         return e;
     opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),

@@ -1,4 +1,6 @@
 /* Sessions (access tokens) and server-wide settings. */
+#include <stdlib.h>
+
 #include "cordgate/arena.h"
 #include "cordgate/db.h"
 #include "cordgate/store.h"
@@ -28,7 +30,7 @@ store_session_create(struct db *db, struct arena *a, int64_t deadline_ms,
 enum cg_err
 store_session_get(struct db *db, struct arena *a, int64_t deadline_ms,
                   const char *session_id, enum session_state *state,
-                  struct app *app)
+                  struct app *app, int64_t *expires_ms)
 {
     const char *params[1] = {session_id};
     PGresult *res;
@@ -36,7 +38,8 @@ store_session_get(struct db *db, struct arena *a, int64_t deadline_ms,
 
     e = db_exec(db, a, deadline_ms,
                 "SELECT a.id, a.name, a.secret, s.expires_at IS NULL, "
-                "s.expires_at < now() "
+                "s.expires_at < now(), "
+                "(extract(epoch FROM s.expires_at) * 1000)::bigint "
                 "FROM sessions s JOIN apps a ON a.id = s.app_id "
                 "WHERE s.id = $1",
                 1, params, NULL, &res);
@@ -50,6 +53,7 @@ store_session_get(struct db *db, struct arena *a, int64_t deadline_ms,
     app->name = arena_strdup(a, PQgetvalue(res, 0, 1));
     app->secret = arena_strdup(a, PQgetvalue(res, 0, 2));
     app->created_at = NULL;
+    *expires_ms = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
     if (app->id == NULL || app->name == NULL || app->secret == NULL)
         return CG_ERR_INTERNAL;
     if (PQgetvalue(res, 0, 3)[0] == 't')

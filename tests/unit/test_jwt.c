@@ -131,6 +131,32 @@ Test(jwt, hmac_sha512_matches_rfc4231)
         assert_hmac(JWT_HS512, i, rfc4231[i].sha512);
 }
 
+/* A context keeps its last key; a MAC must never use a stale one.  Each
+ * vector twice in a row (the kept key), then in a different order (a new
+ * key each time), the long keys (over the memo size) included. */
+Test(jwt, hmac_keeps_a_key_only_while_it_is_the_same)
+{
+    static const size_t order[] = {0, 0, 1, 1, 5, 5, 6, 6, 2, 0, 3, 1, 4};
+    unsigned char k1[] = "key-one", k2[] = "key-onf", m1[64], m2[64], m3[64];
+    size_t n1, n2, n3;
+
+    for (size_t j = 0; j < CG_ARRAY_LEN(order); j++) {
+        assert_hmac(JWT_HS256, order[j], rfc4231[order[j]].sha256);
+        assert_hmac(JWT_HS512, order[j], rfc4231[order[j]].sha512);
+    }
+    /* Keys that differ in the last byte, or only in length. */
+    cr_assert_eq(jwt_hmac(JWT_HS512, k1, 7, "d", 1, m1, &n1), 0);
+    cr_assert_eq(jwt_hmac(JWT_HS512, k2, 7, "d", 1, m2, &n2), 0);
+    cr_assert_eq(jwt_hmac(JWT_HS512, k1, 6, "d", 1, m3, &n3), 0);
+    cr_assert(memcmp(m1, m2, 64) != 0 && memcmp(m1, m3, 64) != 0 &&
+              memcmp(m2, m3, 64) != 0);
+    cr_assert_eq(jwt_hmac(JWT_HS512, k1, 7, "d", 1, m2, &n2), 0);
+    cr_assert(memcmp(m1, m2, 64) == 0);
+    /* The empty key after a kept one is the empty key. */
+    cr_assert_eq(jwt_hmac(JWT_HS512, "", 0, "d", 1, m2, &n2), 0);
+    cr_assert(memcmp(m1, m2, 64) != 0);
+}
+
 Test(jwt, hmac_refuses_an_unknown_algorithm)
 {
     unsigned char mac[JWT_MAX_MAC_LEN];
