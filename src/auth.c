@@ -225,7 +225,9 @@ auth_server(struct request *r)
     /* header.replace('Bearer ', '').trim(): the first occurrence, wherever
      * it is, then surrounding whitespace. */
     prefix = strstr(h, "Bearer ");
-    if (prefix != NULL) {
+    if (prefix == h) {
+        tok = h + 7; /* the usual case: nothing before it to keep */
+    } else if (prefix != NULL) {
         joined =
             arena_printf(r->arena, "%.*s%s", (int)(prefix - h), h, prefix + 7);
         if (joined == NULL)

@@ -80,6 +80,28 @@ buf_append_char(struct buf *b, char c)
 }
 
 int
+buf_append_uint(struct buf *b, unsigned long long v)
+{
+    char digits[24];
+    size_t i = sizeof(digits);
+
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return buf_append(b, digits + i, sizeof(digits) - i);
+}
+
+int
+buf_append_int(struct buf *b, long long v)
+{
+    if (v < 0 && buf_append_char(b, '-') != 0)
+        return -1;
+    return buf_append_uint(b, v < 0 ? 0ULL - (unsigned long long)v
+                                    : (unsigned long long)v);
+}
+
+int
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
     va_list copy;
@@ -177,7 +199,8 @@ buf_append_json_field(struct buf *b, const char *key, const char *v)
 {
     size_t start = b->len;
 
-    if (buf_printf(b, ",\"%s\":", key) == 0 &&
+    if (buf_append(b, ",\"", 2) == 0 && buf_append_str(b, key) == 0 &&
+        buf_append(b, "\":", 2) == 0 &&
         (v ? buf_append_json_string(b, v, strlen(v))
            : buf_append_str(b, "null")) == 0)
         return 0;

@@ -296,21 +296,29 @@ http_query_count(struct request *r, const char *name)
 int
 http_add_header(struct request *r, const char *name, const char *value)
 {
-    return buf_printf(&r->headers, "%s: %s\r\n", name, value);
+    return buf_append_str(&r->headers, name) ||
+                   buf_append(&r->headers, ": ", 2) ||
+                   buf_append_str(&r->headers, value) ||
+                   buf_append(&r->headers, "\r\n", 2)
+               ? -1
+               : 0;
 }
 
 int
 http_response_serialize(struct request *r, struct buf *dst)
 {
-    if (buf_printf(dst,
-                   "Status: %d %s\r\n"
-                   "Content-Type: %s\r\n"
-                   "Content-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\n",
-                   r->status, err_reason(r->status),
-                   r->response_type ? r->response_type
-                                    : "application/json; charset=utf-8",
-                   r->out.len) != 0 ||
+    /* The hot path of every request: appends, no printf. */
+    if (buf_append(dst, "Status: ", 8) != 0 ||
+        buf_append_uint(dst, (unsigned)r->status) != 0 ||
+        buf_append_char(dst, ' ') != 0 ||
+        buf_append_str(dst, err_reason(r->status)) != 0 ||
+        buf_append(dst, "\r\nContent-Type: ", 16) != 0 ||
+        buf_append_str(dst, r->response_type
+                                ? r->response_type
+                                : "application/json; charset=utf-8") != 0 ||
+        buf_append(dst, "\r\nContent-Length: ", 18) != 0 ||
+        buf_append_uint(dst, r->out.len) != 0 ||
+        buf_append(dst, "\r\nCache-Control: no-store\r\n", 27) != 0 ||
         buf_append(dst, r->headers.data ? r->headers.data : "",
                    r->headers.len) != 0 ||
         buf_append(dst, "\r\n", 2) != 0)

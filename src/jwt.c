@@ -26,23 +26,28 @@
 
 /*
  * A fresh EVP_MAC_CTX per MAC costs more than the MAC itself (allocations
- * and a digest fetch by name), so each thread keeps one context per
- * algorithm with its digest set, and only re-keys it: EVP_MAC_init() with a
- * key and no parameters keeps the digest.  The HMAC method is fetched once.
- */
-static EVP_MAC *jwt_mac;
-static pthread_once_t jwt_mac_once = PTHREAD_ONCE_INIT;
-static _Thread_local EVP_MAC_CTX *jwt_mac_ctx[2];
-
-/*
- * The key each context holds.  Keying HMAC hashes the padded key twice;
- * when a request uses the same key as the one before (one app, or the
- * access-token secret), EVP_MAC_init() with no key just restarts from the
- * prepared state.
+ * and a digest fetch by name), so each thread keeps contexts with their
+ * digest set and re-keys them: EVP_MAC_init() with a key and no parameters
+ * keeps the digest.  The HMAC method is fetched once.
+ *
+ * Keying HMAC hashes the padded key twice, so each context also remembers
+ * its key; when it comes again, EVP_MAC_init() with no key restarts from the
+ * prepared state.  Two contexts per algorithm: POST /v1/authorize verifies
+ * with the app's secret and signs with the access-token secret, and both
+ * stay prepared from one request to the next.
  */
 #define JWT_KEY_MEMO 128
-static _Thread_local unsigned char jwt_key[2][JWT_KEY_MEMO];
-static _Thread_local size_t jwt_key_len[2]; /* 0: none remembered */
+
+struct mac_slot {
+    EVP_MAC_CTX *ctx;
+    size_t key_len; /* 0: no key remembered */
+    unsigned char key[JWT_KEY_MEMO];
+};
+
+static EVP_MAC *jwt_mac;
+static pthread_once_t jwt_mac_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct mac_slot jwt_slots[2][2]; /* [alg][slot] */
+static _Thread_local unsigned char jwt_next_slot[2];  /* the one to re-key */
 
 static void
 jwt_mac_fetch(void)
@@ -51,68 +56,65 @@ jwt_mac_fetch(void)
 }
 
 static EVP_MAC_CTX *
-mac_ctx(enum jwt_alg alg)
+mac_ctx_new(enum jwt_alg alg)
 {
     static char sha256[] = "SHA256", sha512[] = "SHA512";
-    EVP_MAC_CTX **slot;
     OSSL_PARAM params[2];
+    EVP_MAC_CTX *ctx;
 
-    switch (alg) {
-    case JWT_HS256:
-        slot = &jwt_mac_ctx[0];
-        params[0] =
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256, 0);
-        break;
-    case JWT_HS512:
-        slot = &jwt_mac_ctx[1];
-        params[0] =
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha512, 0);
-        break;
-    default:
-        return NULL;
-    }
-    if (*slot != NULL)
-        return *slot;
+    params[0] = OSSL_PARAM_construct_utf8_string(
+        OSSL_MAC_PARAM_DIGEST, alg == JWT_HS256 ? sha256 : sha512, 0);
     params[1] = OSSL_PARAM_construct_end();
     if (pthread_once(&jwt_mac_once, jwt_mac_fetch) != 0 || jwt_mac == NULL)
         return NULL;
-    *slot = EVP_MAC_CTX_new(jwt_mac);
-    if (*slot != NULL && EVP_MAC_CTX_set_params(*slot, params) != 1) {
-        EVP_MAC_CTX_free(*slot);
-        *slot = NULL;
+    ctx = EVP_MAC_CTX_new(jwt_mac);
+    if (ctx != NULL && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
     }
-    return *slot;
+    return ctx;
 }
 
 int
 jwt_hmac(enum jwt_alg alg, const void *key, size_t key_len, const void *data,
          size_t len, unsigned char out[JWT_MAX_MAC_LEN], size_t *out_len)
 {
-    EVP_MAC_CTX *ctx = mac_ctx(alg);
-    int i = alg == JWT_HS256 ? 0 : 1, keyed;
+    struct mac_slot *s = NULL;
+    int a, i, keyed;
 
-    if (ctx == NULL)
+    if (alg != JWT_HS256 && alg != JWT_HS512)
         return -1;
-    if (key_len > 0 && key_len == jwt_key_len[i] &&
-        memcmp(key, jwt_key[i], key_len) == 0) {
+    a = alg == JWT_HS256 ? 0 : 1;
+    for (i = 0; i < 2; i++) {
+        struct mac_slot *c = &jwt_slots[a][i];
+
+        if (c->ctx != NULL && key_len > 0 && c->key_len == key_len &&
+            memcmp(c->key, key, key_len) == 0)
+            s = c;
+    }
+    if (s != NULL) {
         /* A NULL key means "keep the previous key" to OpenSSL. */
-        keyed = EVP_MAC_init(ctx, NULL, 0, NULL);
+        keyed = EVP_MAC_init(s->ctx, NULL, 0, NULL);
     } else {
-        keyed = EVP_MAC_init(ctx, key_len > 0 ? key : (const void *)"", key_len,
-                             NULL);
-        jwt_key_len[i] = 0;
+        s = &jwt_slots[a][jwt_next_slot[a]];
+        jwt_next_slot[a] ^= 1;
+        if (s->ctx == NULL && (s->ctx = mac_ctx_new(alg)) == NULL)
+            return -1;
+        s->key_len = 0;
+        keyed = EVP_MAC_init(s->ctx, key_len > 0 ? key : (const void *)"",
+                             key_len, NULL);
         if (keyed == 1 && key_len > 0 && key_len <= JWT_KEY_MEMO) {
-            memcpy(jwt_key[i], key, key_len);
-            jwt_key_len[i] = key_len;
+            memcpy(s->key, key, key_len);
+            s->key_len = key_len;
         }
     }
-    if (keyed == 1 && EVP_MAC_update(ctx, data, len) == 1 &&
-        EVP_MAC_final(ctx, out, out_len, JWT_MAX_MAC_LEN) == 1)
+    if (keyed == 1 && EVP_MAC_update(s->ctx, data, len) == 1 &&
+        EVP_MAC_final(s->ctx, out, out_len, JWT_MAX_MAC_LEN) == 1)
         return 0;
     /* Its state is unknown now; start afresh next time. */
-    EVP_MAC_CTX_free(ctx);
-    jwt_mac_ctx[i] = NULL;
-    jwt_key_len[i] = 0;
+    EVP_MAC_CTX_free(s->ctx);
+    s->ctx = NULL;
+    s->key_len = 0;
     return -1;
 }
 
@@ -214,8 +216,16 @@ decode_token(struct arena *a, const char *token, size_t len, struct jwt *out)
         return st;
     if (st != JWT_OK)
         out->signature = STR_NULL;
-    if ((st = parse_header(a, header, out)) != JWT_OK)
+    /* The header every JWT library writes: no need to parse it. */
+    if (str_eq_cstr(out->header_b64, JWT_HEADER_HS512)) {
+        out->alg = str_from_cstr("HS512");
+        out->typ_is_jwt = true;
+    } else if (str_eq_cstr(out->header_b64, JWT_HEADER_HS256)) {
+        out->alg = str_from_cstr("HS256");
+        out->typ_is_jwt = true;
+    } else if ((st = parse_header(a, header, out)) != JWT_OK) {
         return st;
+    }
     return parse_payload(a, payload, out);
 }
 

@@ -69,7 +69,7 @@ done < <(compgen -e | grep '^CORDGATE_' || true)
 PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     libjson-c-dev libssl-dev libpq-dev libcriterion-dev libcurl4-openssl-dev
     postgresql nginx lighttpd spawn-fcgi curl clang libclang-rt-14-dev
-    clang-format valgrind unicode-data)
+    clang-format valgrind unicode-data groff-base)
 
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate
@@ -397,6 +397,32 @@ interop_stage() {
     timeout --kill-after=10 480 "${cmd[@]}"
 }
 
+# Contract: `cmake --install` puts the binary, the migrations, the man page
+# and the deployment examples in the usual places under the prefix.
+install_check() {
+    local dest=$WORK/install prefix=/usr/local f
+    rm -rf -- "$dest"
+    DESTDIR=$dest cmake --install "$BUILD" >"$WORK/install.log"
+    for f in sbin/cordgate share/cordgate/sql/001_init.sql \
+        share/man/man8/cordgate.8 share/doc/cordgate/README.md \
+        share/doc/cordgate/deploy/README.md; do
+        if [[ ! -s "$dest$prefix/$f" ]]; then
+            err "cmake --install did not install $prefix/$f"
+            return 1
+        fi
+    done
+    if compgen -G "$dest$prefix/share/doc/cordgate/deploy/quickstart*" >/dev/null; then
+        err "the quickstart (a source-tree tool) was installed"
+        return 1
+    fi
+    "$dest$prefix/sbin/cordgate" --version
+    # The man page renders without a warning.
+    if command -v groff >/dev/null; then
+        groff -man -Tutf8 -ww -z "$dest$prefix/share/man/man8/cordgate.8"
+    fi
+    log "installed: $(cd "$dest$prefix" && find . -type f | wc -l) files"
+}
+
 # Contract: SIGTERM makes the master stop accepting, finish in-flight
 # requests and exit 0, taking its workers with it (DESIGN §2).
 shutdown_check() {
@@ -474,6 +500,7 @@ log "database: $PG_CONNINFO"
 CURRENT=
 
 check "command line" cli_checks
+check "cmake --install" install_check
 
 step "migrations"
 cordgate migrate

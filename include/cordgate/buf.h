@@ -27,6 +27,9 @@ void buf_init(struct buf *b, struct arena *a, size_t max);
 int buf_append(struct buf *b, const void *p, size_t n) CG_MUSTCHECK;
 int buf_append_str(struct buf *b, const char *s) CG_MUSTCHECK;
 int buf_append_char(struct buf *b, char c) CG_MUSTCHECK;
+/* Decimal digits of v, without printf. */
+int buf_append_uint(struct buf *b, unsigned long long v) CG_MUSTCHECK;
+int buf_append_int(struct buf *b, long long v) CG_MUSTCHECK;
 int buf_printf(struct buf *b, const char *fmt, ...)
     CG_PRINTF(2, 3) CG_MUSTCHECK;
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)

@@ -112,8 +112,10 @@ handle_authorize_post(struct request *r)
     buf_init(&jwt, r->arena, 1024);
     if (n < 0 || (size_t)n >= sizeof(payload) ||
         jwt_sign(&jwt, JWT_HS512, payload, (size_t)n, secret.p, secret.len) ||
-        buf_printf(&r->out, "{\"access_token\":\"%s\",\"expires\":\"%s\"}",
-                   jwt.data, expires) != 0)
+        buf_append_str(&r->out, "{\"access_token\":\"") ||
+        buf_append(&r->out, jwt.data, jwt.len) ||
+        buf_append_str(&r->out, "\",\"expires\":\"") ||
+        buf_append_str(&r->out, expires) || buf_append_str(&r->out, "\"}"))
         return CG_ERR_INTERNAL;
     return CG_ERR_OK;
 }

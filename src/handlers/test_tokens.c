@@ -123,12 +123,18 @@ handle_test_token_get(struct request *r)
     buf_init(&token, r->arena, 4u << 20);
     if (buf_append_str(&payload,
                        tu->payload_prefixes[user_index(r, tu->count)]) ||
-        buf_printf(&payload, "\"project_id\":\"%s\",\"iat\":%lld,\"exp\":%lld}",
-                   app_id, (long long)now,
-                   (long long)(now + CLIENT_TOKEN_TTL)) ||
+        buf_append_str(&payload, "\"project_id\":\"") ||
+        buf_append_str(&payload, app_id) ||
+        buf_append_str(&payload, "\",\"iat\":") ||
+        buf_append_int(&payload, now) ||
+        buf_append_str(&payload, ",\"exp\":") ||
+        buf_append_int(&payload, now + CLIENT_TOKEN_TTL) ||
+        buf_append_char(&payload, '}') ||
         jwt_sign(&token, JWT_HS512, payload.data, payload.len, secret,
                  strlen(secret)) ||
-        buf_printf(&r->out, "{\"clientAuthToken\":\"%s\"}", token.data))
+        buf_append_str(&r->out, "{\"clientAuthToken\":\"") ||
+        buf_append(&r->out, token.data, token.len) ||
+        buf_append_str(&r->out, "\"}"))
         return CG_ERR_INTERNAL;
     return CG_ERR_OK;
 }
