@@ -512,6 +512,11 @@ supervisor_run(struct config *cfg, const char *config_file)
     int status;
 
     signal(SIGPIPE, SIG_IGN);
+    /* After closing a connection, do not wait up to 2 s for the web
+     * server's EOF (deployment spec §0.4): with Apache's enablereuse it never
+     * comes, and the worker would sit idle.  libfcgi reads this once, in its
+     * first call, which is FCGX_IsCGI() in listener_open(). */
+    setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0);
     if (listener_open(&lst, cfg) != 0)
         return 1;
     memset(&m, 0, sizeof(m));

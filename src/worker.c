@@ -205,9 +205,8 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
         return -1;
 
     /* Close after every response even when the web server asked to keep the
-     * connection: a kept connection pins this worker and starves the pool.
-     * And do not linger for the server's EOF after closing. */
-    setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0);
+     * connection (see worker_run): a kept connection pins this worker and
+     * starves the pool.  supervisor_run() told libfcgi not to linger. */
     if (FCGX_Init() != 0 || FCGX_InitRequest(&w->fcgx, listen_fd, 0) != 0)
         return -1;
     return 0;

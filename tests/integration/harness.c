@@ -31,6 +31,15 @@ it_env(const char *name)
     return v;
 }
 
+long long
+it_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 it_sleep_ms(int ms)
 {

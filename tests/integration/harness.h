@@ -52,6 +52,8 @@ size_t it_children(pid_t parent, pid_t *out, size_t max);
 int it_run(const char *const *argv, const char *const *env, char *err,
            size_t errlen);
 void it_sleep_ms(int ms);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long it_now_ms(void);
 
 /* One value from the test database (first row, first column), or NULL;
  * the caller frees it. */

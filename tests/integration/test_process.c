@@ -1,10 +1,13 @@
 /* The process model: respawn, drain, recycle, reload, config errors. */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -243,6 +246,99 @@ struct bad_config {
     const char *setting;
     const char *mention;
 };
+
+/* One FastCGI record: version 1, request id 1, no padding. */
+static size_t
+fcgi_record(unsigned char *dst, int type, const void *body, size_t n)
+{
+    dst[0] = 1;
+    dst[1] = (unsigned char)type;
+    dst[2] = 0;
+    dst[3] = 1;
+    dst[4] = (unsigned char)(n >> 8);
+    dst[5] = (unsigned char)n;
+    dst[6] = dst[7] = 0;
+    memcpy(dst + 8, body, n);
+    return 8 + n;
+}
+
+static size_t
+fcgi_param(unsigned char *dst, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+
+    dst[0] = (unsigned char)nl;
+    dst[1] = (unsigned char)vl;
+    memcpy(dst + 2, name, nl);
+    memcpy(dst + 2 + nl, value, vl);
+    return 2 + nl + vl;
+}
+
+/*
+ * The keep-alive trap (deployment spec §0.4): a web server that asks to keep
+ * the connection (FCGI_KEEP_CONN, nginx fastcgi_keep_conn, Apache
+ * enablereuse) and keeps its end open must not pin the worker.  cordgate
+ * answers, then closes at once, without waiting for the server's EOF
+ * (libfcgi would wait 2 s for it per request).
+ */
+Test(process, a_kept_connection_is_closed_at_once_after_the_answer)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=1", NULL};
+    const char *path = it_env("CORDGATE_TEST_SPARE_SOCKET");
+    unsigned char out[1024], params[512], in[8192];
+    const unsigned char begin[8] = {0, 1, 1 /* FCGI_KEEP_CONN */};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = 0, p = 0, got = 0;
+    struct pollfd pfd;
+    struct it_response r;
+    long long t0;
+    ssize_t k;
+    int fd, eof = 0, i, since;
+
+    master = it_start_cordgate(path, env);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    p += fcgi_param(params + p, "REQUEST_METHOD", "GET");
+    p += fcgi_param(params + p, "REQUEST_URI", "/no-such-route");
+    n += fcgi_record(out + n, 1, begin, sizeof(begin)); /* BEGIN_REQUEST */
+    n += fcgi_record(out + n, 4, params, p);            /* PARAMS */
+    n += fcgi_record(out + n, 4, "", 0);
+    n += fcgi_record(out + n, 5, "", 0); /* STDIN, empty */
+    cr_assert_eq(write(fd, out, n), (ssize_t)n);
+    /* Read the answer (the worker may still be starting: up to 5 s), then
+     * wait for the close: 1 s, where libfcgi's lingering close takes 2 s.
+     * Our end stays open throughout. */
+    for (i = 0, since = -1; !eof && i < 100 && (since < 0 || i - since < 20);
+         i++) {
+        pfd = (struct pollfd){fd, POLLIN, 0};
+        if (poll(&pfd, 1, 50) != 1)
+            continue;
+        k = read(fd, in + got, sizeof(in) - got);
+        cr_assert(k >= 0);
+        if (k == 0)
+            eof = 1;
+        else if (since < 0)
+            since = i;
+        got += (size_t)k;
+    }
+    cr_assert(got > 16 && memmem(in, got, "Status: 404", 11) != NULL,
+              "no answer within 5 s");
+    cr_assert(eof, "cordgate kept the connection open for 1 s after its "
+                   "answer (FCGI_KEEP_CONN honoured)");
+    /* The one worker is free at once for the next connection, while ours
+     * is still open: it does not linger for our EOF. */
+    t0 = it_now_ms();
+    it_http("GET", spare("/no-such-route"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 404);
+    it_response_free(&r);
+    cr_assert_lt(it_now_ms() - t0, 1000,
+                 "the next request waited %lld ms: the worker lingered on "
+                 "the closed connection",
+                 it_now_ms() - t0);
+    close(fd);
+}
 
 Test(config, bad_values_exit_2_with_one_line)
 {
