@@ -509,6 +509,7 @@ supervisor_run(struct config *cfg, const char *config_file)
 {
     struct listener lst;
     struct master m;
+    char *pid_file = NULL;
     int status;
 
     signal(SIGPIPE, SIG_IGN);
@@ -532,6 +533,9 @@ supervisor_run(struct config *cfg, const char *config_file)
     if (!cfg->test_tokens)
         log_info("test tokens are off: GET /generate-cord-token answers 404 "
                  "(CORDGATE_TEST_TOKENS=1 turns it on, for development)");
+    /* A reload replaces (and frees) cfg: keep the path we wrote. */
+    if (cfg->pid_file != NULL && cfg->pid_file[0] != '\0')
+        pid_file = strdup(cfg->pid_file);
     if (write_pid_file(cfg->pid_file) != 0)
         log_warn("cannot write %s: %s", cfg->pid_file, strerror(errno));
     if (lst.manager != NULL && cfg->workers_auto) {
@@ -557,8 +561,10 @@ supervisor_run(struct config *cfg, const char *config_file)
         if (m.sigfd >= 0)
             close(m.sigfd);
     }
-    if (cfg->pid_file != NULL && cfg->pid_file[0] != '\0')
-        unlink(cfg->pid_file);
+    /* From here on, cfg may be gone: m.cfg is the configuration. */
+    if (pid_file != NULL)
+        unlink(pid_file);
+    free(pid_file);
     listener_close(&lst);
     metrics_destroy(m.metrics);
     free(m.slots);

@@ -69,7 +69,8 @@ done < <(compgen -e | grep '^CORDGATE_' || true)
 PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     libjson-c-dev libssl-dev libpq-dev libcriterion-dev libcurl4-openssl-dev
     postgresql nginx lighttpd spawn-fcgi curl clang libclang-rt-14-dev
-    clang-format valgrind unicode-data groff-base)
+    clang-format valgrind unicode-data groff-base
+    apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd)
 
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate
@@ -592,6 +593,14 @@ fi
 # Interop with the official Node SDK (tests/interop/run.sh).
 if [[ -f "$ROOT/tests/interop/run.sh" ]]; then
     check "interop" interop_stage
+fi
+
+# Every front end of deploy/ for real (tests/deploy/run.sh): nginx, lighttpd,
+# Apache with mod_proxy_fcgi and mod_fcgid, spawn-fcgi, systemd socket
+# activation, PgBouncer, each through the same smoke suite.
+if [[ -f "$ROOT/tests/deploy/run.sh" ]]; then
+    check "deployments" timeout --kill-after=10 240 \
+        bash "$ROOT/tests/deploy/run.sh"
 fi
 
 # ---- end of the extra stages ------------------------------------------------
