@@ -70,7 +70,7 @@ PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     libjson-c-dev libssl-dev libpq-dev libcriterion-dev libcurl4-openssl-dev
     postgresql nginx lighttpd spawn-fcgi curl clang libclang-rt-14-dev
     clang-format valgrind unicode-data groff-base
-    apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd)
+    apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd socat)
 
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate
@@ -424,6 +424,60 @@ install_check() {
     log "installed: $(cd "$dest$prefix" && find . -type f | wc -l) files"
 }
 
+# Contract: CORDGATE_LOG_FILE=syslog sends one line per request to syslog,
+# with no token in it. There is no syslog daemon here: in a private mount
+# namespace, /dev is a fresh tmpfs (with null, zero, random and urandom from
+# the real one) whose /dev/log is a socat listener; the real /dev is left
+# alone. Needs root (CI is).
+syslog_check() {
+    local out=$WORK/syslog.txt sock=$WORK/syslog.sock
+    CORDGATE_DATABASE_URL=$PG_CONNINFO BIN=$BIN WORK=$WORK OUT=$out \
+        SOCK=$sock unshare --mount --propagation private bash -euo pipefail -c '
+        mkdir -p "$WORK/realdev"
+        mount --bind /dev "$WORK/realdev"
+        mount -t tmpfs tmpfs /dev
+        for n in null zero random urandom; do
+            touch "/dev/$n"
+            mount --bind "$WORK/realdev/$n" "/dev/$n"
+        done
+        socat -u UNIX-RECV:/dev/log "OPEN:$OUT,creat,append" &
+        socat_pid=$!
+        for _ in $(seq 50); do [[ -S /dev/log ]] && break; sleep 0.1; done
+        CORDGATE_LOG_FILE=syslog CORDGATE_WORKERS=1 CORDGATE_LISTEN=$SOCK \
+            ASAN_OPTIONS="log_path=$WORK/sanitizer-syslog" \
+            UBSAN_OPTIONS="log_path=$WORK/sanitizer-syslog" \
+            "$BIN" serve &
+        pid=$!
+        for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.1; done
+        ask() {
+            env -i REQUEST_METHOD=GET REQUEST_URI="$1" \
+                HTTP_AUTHORIZATION="${2:-}" cgi-fcgi -bind -connect "$SOCK" \
+                </dev/null | head -n 1
+        }
+        ask /healthz
+        ask /v1/users/x "Bearer not.a-secret-token.syslogprobe"
+        kill -TERM "$pid"
+        wait "$pid"
+        sleep 0.2
+        kill "$socat_pid"
+        umount /dev/null /dev/zero /dev/random /dev/urandom /dev
+        umount "$WORK/realdev"
+    '
+    tr '<' '\n' <"$out" >&2
+    grep -Eq 'cordgate\[[0-9]+\]: .*req=[0-9a-f]+ GET /healthz 200 ' "$out" || {
+        err "no request line for GET /healthz in syslog"
+        return 1
+    }
+    grep -Eq 'req=[0-9a-f]+ GET /v1/users/:id 401 ' "$out" || {
+        err "no request line for the 401 in syslog"
+        return 1
+    }
+    if grep -q syslogprobe "$out"; then
+        err "a bearer token reached syslog"
+        return 1
+    fi
+}
+
 # Contract: SIGTERM makes the master stop accepting, finish in-flight
 # requests and exit 0, taking its workers with it (DESIGN §2).
 shutdown_check() {
@@ -609,6 +663,11 @@ if ((KEEP)); then
     skip "graceful shutdown" "--keep"
 else
     check "graceful shutdown" shutdown_check
+fi
+if ((EUID == 0)) && command -v unshare >/dev/null; then
+    check "syslog" syslog_check
+else
+    skip "syslog" "needs root for a private /dev/log"
 fi
 check "sanitizer reports" sanitizer_check
 # The EXIT trap stops the rest, cleans up and prints the summary.
