@@ -70,7 +70,7 @@ PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     libjson-c-dev libssl-dev libpq-dev libcriterion-dev libcurl4-openssl-dev
     postgresql nginx lighttpd spawn-fcgi curl clang libclang-rt-14-dev
     clang-format valgrind unicode-data groff-base
-    apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd socat)
+    apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd socat wrk)
 
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate
@@ -655,6 +655,18 @@ fi
 if [[ -f "$ROOT/tests/deploy/run.sh" ]]; then
     check "deployments" timeout --kill-after=10 240 \
         bash "$ROOT/tests/deploy/run.sh"
+fi
+
+# A short load through nginx (bench/run.sh --quick, the sanitizer build):
+# every endpoint answers 2xx under wrk, with no socket error. It judges no
+# speed; bench/run.sh without --quick measures.
+if [[ -f "$ROOT/bench/run.sh" ]]; then
+    check "bench smoke" env \
+        ASAN_OPTIONS="log_path=$WORK/sanitizer-bench:detect_leaks=1" \
+        UBSAN_OPTIONS="log_path=$WORK/sanitizer-bench:print_stacktrace=1" \
+        timeout --kill-after=10 240 bash "$ROOT/bench/run.sh" --quick \
+        --bin "$BIN" --database-url "$PG_CONNINFO" --app-id "$APP_ID" \
+        --app-secret "$APP_SECRET"
 fi
 
 # ---- end of the extra stages ------------------------------------------------

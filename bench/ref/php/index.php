@@ -1,0 +1,288 @@
+<?php
+// The shared-hosting incumbent, as a benchmark reference for cordgate: plain
+// PHP behind PHP-FPM, hash_hmac for HS512, pgsql with a persistent
+// connection. One front controller serving the endpoints bench/run.sh loads,
+// on cordgate's tables with cordgate's statements (src/store/*.c).
+//
+// FastCGI parameters (set by the nginx server block): BENCH_DATABASE_URL,
+// BENCH_APP_ID.
+
+const USERS_UPSERT = 'INSERT INTO users AS u (app_id, id, email, name, short_name, status, '
+    . 'profile_picture_url, metadata) '
+    . 'SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, '
+    . "coalesce(\$6::text, 'active'), CASE WHEN \$8::boolean THEN \$7::text END, "
+    . "coalesce(\$9::jsonb, '{}') "
+    . 'WHERE $3::text IS NOT NULL OR $10::boolean OR EXISTS '
+    . '(SELECT 1 FROM users WHERE app_id = $1 AND id = $2) '
+    . 'ON CONFLICT (app_id, id) DO UPDATE SET '
+    . 'email = coalesce($3, u.email), name = coalesce($4, u.name), '
+    . 'short_name = coalesce($5, u.short_name), '
+    . 'status = coalesce($6, u.status), '
+    . 'profile_picture_url = CASE WHEN $8::boolean THEN $7 '
+    . 'ELSE u.profile_picture_url END, '
+    . 'metadata = coalesce($9::jsonb, u.metadata), updated_at = now() '
+    . 'RETURNING xmax = 0';
+
+const USER_GET = 'SELECT u.id, u.email, u.name, u.short_name, u.status, u.profile_picture_url, '
+    . "u.metadata::text, to_char(u.created_at AT TIME ZONE 'UTC', "
+    . "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+    . 'coalesce((SELECT json_agg(m.group_id ORDER BY m.group_id) '
+    . 'FROM group_members m JOIN groups g '
+    . 'ON g.app_id = m.app_id AND g.id = m.group_id '
+    . "WHERE m.app_id = u.app_id AND m.user_id = u.id AND g.status = 'active'), "
+    . "'[]')::text FROM users u WHERE u.app_id = \$1 AND u.id = \$2";
+
+const SESSION_CREATE = "INSERT INTO sessions (app_id, expires_at) "
+    . "VALUES (\$1, now() + interval '24 hours') "
+    . "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', "
+    . "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+const SESSION_GET = 'SELECT a.id, a.name, a.secret, s.expires_at IS NULL, '
+    . 's.expires_at < now() FROM sessions s JOIN apps a ON a.id = s.app_id '
+    . 'WHERE s.id = $1';
+
+const APP_GET = 'SELECT id, name, secret, created_at FROM apps WHERE id = $1';
+
+function b64url(string $s): string
+{
+    return rtrim(strtr(base64_encode($s), '+/', '-_'), '=');
+}
+
+function b64url_decode(string $s): string|false
+{
+    return base64_decode(strtr($s, '-_', '+/'), true);
+}
+
+function jwt_sign(array $claims, string $secret): string
+{
+    $in = b64url('{"alg":"HS512","typ":"JWT"}') . '.'
+        . b64url(json_encode($claims, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE));
+    return $in . '.' . b64url(hash_hmac('sha512', $in, $secret, true));
+}
+
+// The payload of a JWT, unverified, or null.
+function jwt_payload(string $token): ?array
+{
+    $p = explode('.', $token);
+    if (count($p) !== 3) {
+        return null;
+    }
+    $json = b64url_decode($p[1]);
+    $claims = $json === false ? null : json_decode($json, true);
+    return is_array($claims) ? $claims : null;
+}
+
+// HS512 signature, header algorithm, and exp/iat; the claims or null.
+function jwt_verify(string $token, string $secret, int $maxAge = 0): ?array
+{
+    $p = explode('.', $token);
+    if (count($p) !== 3) {
+        return null;
+    }
+    $header = json_decode((string) b64url_decode($p[0]), true);
+    if (!is_array($header) || ($header['alg'] ?? '') !== 'HS512') {
+        return null;
+    }
+    $sig = hash_hmac('sha512', $p[0] . '.' . $p[1], $secret, true);
+    if (!hash_equals(b64url($sig), $p[2])) {
+        return null;
+    }
+    $claims = json_decode((string) b64url_decode($p[1]), true);
+    if (!is_array($claims)) {
+        return null;
+    }
+    $now = time();
+    if (isset($claims['exp']) && $now >= $claims['exp'] + 30) {
+        return null;
+    }
+    if ($maxAge > 0 && (!isset($claims['iat']) || $now - $claims['iat'] > $maxAge + 30)) {
+        return null;
+    }
+    return $claims;
+}
+
+function reply(int $status, $body, array $headers = []): void
+{
+    http_response_code($status);
+    header('Content-Type: application/json; charset=utf-8');
+    foreach ($headers as $h) {
+        header($h);
+    }
+    echo json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+}
+
+function fail(int $status, string $code, string $message): void
+{
+    reply($status, ['error' => $code, 'message' => $message]);
+}
+
+function db()
+{
+    static $db = null;
+    if ($db === null) {
+        $db = pg_pconnect($_SERVER['BENCH_DATABASE_URL']);
+        if ($db === false) {
+            throw new RuntimeException('database unavailable');
+        }
+    }
+    return $db;
+}
+
+function query(string $sql, array $params): array
+{
+    $res = pg_query_params(db(), $sql, $params);
+    if ($res === false) {
+        throw new RuntimeException(pg_last_error(db()));
+    }
+    $rows = pg_fetch_all($res, PGSQL_NUM);
+    return $rows === false ? [] : $rows;
+}
+
+// The access-token secret, read once per FPM worker (APCu is not there on
+// every shared host, a static lives as long as the worker).
+function access_secret(): string
+{
+    static $secret = null;
+    if ($secret === null) {
+        $secret = query('SELECT value FROM settings WHERE key = $1', ['access_token_secret'])[0][0];
+    }
+    return $secret;
+}
+
+function bearer_app(): ?string
+{
+    $h = $_SERVER['HTTP_AUTHORIZATION'] ?? '';
+    if (strncmp($h, 'Bearer ', 7) !== 0) {
+        fail(401, 'invalid_authorization_header', 'Missing bearer token.');
+        return null;
+    }
+    $claims = jwt_verify(substr($h, 7), access_secret());
+    if ($claims === null || !is_string($claims['session_id'] ?? null)) {
+        fail(401, 'invalid_access_token', 'Invalid access token.');
+        return null;
+    }
+    $s = query(SESSION_GET, [$claims['session_id']]);
+    if (!$s || $s[0][3] === 't' || $s[0][4] === 't') {
+        fail(401, 'invalid_access_token', 'No valid session found.');
+        return null;
+    }
+    return $s[0][0];
+}
+
+function json_body(): array
+{
+    $b = json_decode((string) file_get_contents('php://input'), true);
+    return is_array($b) ? $b : [];
+}
+
+function test_token(): void
+{
+    static $secret = null;
+    $appId = $_SERVER['BENCH_APP_ID'];
+    if ($secret === null) {
+        $secret = query(APP_GET, [$appId])[0][2];
+    }
+    $users = [
+        ['user_id' => 'severusatreides', 'organization_id' => 'starpotterdunewars',
+            'user_details' => ['email' => 'sevvy@arrakis.spice', 'name' => 'Severus Atreides']],
+        ['user_id' => 'minervahalleck', 'organization_id' => 'starpotterdunewars',
+            'user_details' => ['email' => '', 'name' => 'Minerva Halleck']],
+        ['user_id' => 'hermioneorgana', 'organization_id' => 'starpotterdunewars',
+            'user_details' => ['email' => '', 'name' => 'Hermione Organa']],
+        ['user_id' => 'jarjarmarvolo', 'organization_id' => 'starpotterdunewars',
+            'user_details' => ['email' => 'meesa@lowkey.sith', 'name' => 'Jar Jar Marvolo']],
+    ];
+    $i = (int) ($_GET['userIndex'] ?? 0);
+    $user = $users[(($i % 4) + 4) % 4];
+    $now = time();
+    $token = jwt_sign($user + [
+        'organization_details' => ['name' => 'starpotterdunewars'],
+        'project_id' => $appId, 'iat' => $now, 'exp' => $now + 60,
+    ], $secret);
+    reply(200, ['clientAuthToken' => $token],
+        ['Access-Control-Allow-Origin: http://localhost:5173']);
+}
+
+function authorize(): void
+{
+    $token = json_body()['signed_app_token'] ?? null;
+    if (!is_string($token)) {
+        fail(400, 'missing_field', 'Missing required field: signed_app_token.');
+        return;
+    }
+    $claims = jwt_payload($token);
+    if (!is_string($claims['app_id'] ?? null)) {
+        fail(401, 'invalid_project_token', 'signed_app_token payload is missing app_id.');
+        return;
+    }
+    $app = query(APP_GET, [$claims['app_id']]);
+    if (!$app || jwt_verify($token, $app[0][2], 86400) === null) {
+        fail(401, 'invalid_project_token', 'invalid signature');
+        return;
+    }
+    $s = query(SESSION_CREATE, [$app[0][0]])[0];
+    $now = time();
+    reply(200, [
+        'access_token' => jwt_sign(['session_id' => $s[0], 'iat' => $now, 'exp' => $now + 86400],
+            access_secret()),
+        'expires' => $s[1],
+    ]);
+}
+
+function user_put(string $appId, string $id): void
+{
+    $b = json_body();
+    $str = fn ($v) => is_string($v) ? $v : null;
+    $pic = $b['profilePictureURL'] ?? $b['profile_picture_url'] ?? null;
+    $r = query(USERS_UPSERT, [
+        $appId, $id, $str($b['email'] ?? null), $str($b['name'] ?? null),
+        $str($b['shortName'] ?? $b['short_name'] ?? null), $str($b['status'] ?? null),
+        $str($pic), $pic !== null ? 't' : 'f',
+        isset($b['metadata']) ? json_encode($b['metadata']) : null, 'f',
+    ]);
+    if (!$r) {
+        fail(400, 'invalid_request', "Invalid UpdatePlatformUserVariables:\nInput 1 missing required field email.");
+        return;
+    }
+    reply(200, ['success' => true, 'message' => '✅ You successfully '
+        . ($r[0][0] === 't' ? 'created' : 'updated') . " user $id"]);
+}
+
+function user_get(string $appId, string $id): void
+{
+    $r = query(USER_GET, [$appId, $id]);
+    if (!$r) {
+        fail(401, 'user_not_found', 'User not found.');
+        return;
+    }
+    $u = $r[0];
+    $groups = json_decode($u[8]);
+    reply(200, [
+        'id' => $u[0], 'email' => $u[1], 'status' => $u[4], 'name' => $u[2],
+        'shortName' => $u[3], 'short_name' => $u[3], 'first_name' => null, 'last_name' => null,
+        'profilePictureURL' => $u[5], 'profile_picture_url' => $u[5],
+        'organizations' => $groups, 'groups' => $groups,
+        'metadata' => json_decode($u[6], false), 'groupIDsWithLinkedSlackProfile' => [],
+        'createdTimestamp' => $u[7],
+    ]);
+}
+
+try {
+    $method = $_SERVER['REQUEST_METHOD'];
+    $path = rawurldecode(parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH));
+    if ($method === 'GET' && $path === '/generate-cord-token') {
+        test_token();
+    } elseif ($method === 'POST' && $path === '/v1/authorize') {
+        authorize();
+    } elseif (preg_match('#^/v1/users/([^/]+)/?$#', $path, $m) && ($method === 'PUT' || $method === 'GET')) {
+        $appId = bearer_app();
+        if ($appId !== null) {
+            $method === 'PUT' ? user_put($appId, $m[1]) : user_get($appId, $m[1]);
+        }
+    } else {
+        fail(404, 'not_found', 'Not found.');
+    }
+} catch (Throwable $e) {
+    error_log($e->getMessage());
+    fail(500, 'internal', 'Internal error.');
+}

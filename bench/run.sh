@@ -1,0 +1,1149 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# bench/run.sh: cordgate under wrk, behind nginx, against the references
+# (the seeds' Node/express stack, PHP-FPM) and the machine's ceilings (nginx
+# alone, a libfcgi hello, pgbench on cordgate's upsert, HMAC-SHA512/s).
+# See bench/README.md.
+#
+#   bench/run.sh                  full run (< 10 min), markdown report
+#   bench/run.sh --quick          smoke run: cordgate only, ~1 s per endpoint,
+#                                 fails on any non-2xx or socket error
+#   bench/run.sh --scale          GET/PUT with 10^6 users vs 10^3
+#
+# Everything it starts (PostgreSQL, nginx, cordgate, php-fpm, node, hello)
+# lives in a private work directory and is stopped by PID at exit.
+set -euo pipefail
+
+BENCH=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname -- "$BENCH")
+# shellcheck source=../tests/lib/common.sh
+. "$ROOT/tests/lib/common.sh"
+# shellcheck source=../tests/lib/pg.sh
+. "$ROOT/tests/lib/pg.sh"
+# shellcheck source=../tests/lib/nginx.sh
+. "$ROOT/tests/lib/nginx.sh"
+
+COMMAND_LINE="bench/run.sh${*:+ $*}"
+
+usage() {
+    cat <<'EOF'
+usage: bench/run.sh [--quick | --scale] [options]
+
+  --quick             smoke run: cordgate only, each endpoint ~1 s at 16
+                      connections; fails on any non-2xx or socket error
+  --scale             GET and PUT users with 10^6 users preloaded vs 10^3
+  --out FILE          write the markdown report to FILE (default for a full
+                      or scale run: bench/results/<date>.md; --quick: none)
+  --bin PATH          use this cordgate binary instead of building
+                      build-bench/ (Release)
+  --seconds N         measured seconds per wrk run (default 10; --quick: 1)
+  --only LIST         comma-separated subset of the references: php, node,
+                      node-seed, node-1p, node-seed-1p, sweep, nginx, hello,
+                      pgbench, hmac (groups: refs, ceilings); cordgate
+                      itself always runs. Default: all.
+  --database-url URL  use this PostgreSQL (libpq URI or conninfo) instead of
+                      starting a private one; `cordgate migrate` is run on it
+  --app-id ID         use this existing app (needs --app-secret) instead of
+                      creating one with `cordgate app create`
+  --app-secret S
+  --keep-work         keep the work directory (logs, configs) at the end
+  -h, --help          this text
+EOF
+}
+
+# ---------------------------------------------------------------- options
+
+MODE=full
+OUT=
+BIN=
+RUN_SECONDS=
+ONLY=all
+DB_URL=
+APP_ID=
+APP_SECRET=
+KEEP_WORK=0
+
+while (($# > 0)); do
+    case $1 in
+    --quick) MODE=quick ;;
+    --scale) MODE=scale ;;
+    --out) OUT=${2:?--out needs a file}; shift ;;
+    --bin) BIN=${2:?--bin needs a path}; shift ;;
+    --seconds) RUN_SECONDS=${2:?--seconds needs a number}; shift ;;
+    --only) ONLY=${2:?--only needs a list}; shift ;;
+    --database-url) DB_URL=${2:?--database-url needs a URL}; shift ;;
+    --app-id) APP_ID=${2:?--app-id needs an id}; shift ;;
+    --app-secret) APP_SECRET=${2:?--app-secret needs a secret}; shift ;;
+    --keep-work) KEEP_WORK=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+    esac
+    shift
+done
+
+if [[ -z "$RUN_SECONDS" ]]; then
+    if [[ $MODE == quick ]]; then RUN_SECONDS=1; else RUN_SECONDS=10; fi
+fi
+[[ "$RUN_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "--seconds wants a positive integer"
+if [[ -n "$APP_ID" && -z "$APP_SECRET" ]] || [[ -z "$APP_ID" && -n "$APP_SECRET" ]]; then
+    die "--app-id and --app-secret go together"
+fi
+WARMUP=2
+((RUN_SECONDS >= 2)) || WARMUP=1
+[[ $MODE != quick ]] || WARMUP=0
+
+ALL_REFS="php node node-seed node-1p node-seed-1p sweep nginx hello pgbench hmac"
+SELECTED=" "
+if [[ $MODE == full ]]; then
+    for r in ${ONLY//,/ }; do
+        case $r in
+        all) SELECTED+="$ALL_REFS " ;;
+        refs) SELECTED+="php node node-seed node-1p node-seed-1p " ;;
+        ceilings) SELECTED+="nginx hello pgbench hmac " ;;
+        cordgate) ;;
+        php | node | node-seed | node-1p | node-seed-1p | sweep | nginx | hello | pgbench | hmac)
+            SELECTED+="$r " ;;
+        *) die "--only: unknown reference '$r' (know: $ALL_REFS)" ;;
+        esac
+    done
+fi
+want() { [[ "$SELECTED" == *" $1 "* ]]; }
+
+# A developer's own CORDGATE_* settings must not leak into the servers.
+while IFS= read -r v; do
+    unset "$v"
+done < <(compgen -e | grep '^CORDGATE_' || true)
+
+NPROC=$(nproc)
+ENDPOINTS=(token authorize put_new put_old get_user)
+declare -A ENDPOINT_NAME=(
+    [token]="GET /generate-cord-token"
+    [authorize]="POST /v1/authorize"
+    [put_new]="PUT /v1/users/<new id>"
+    [put_old]="PUT /v1/users/<existing id>"
+    [get_user]="GET /v1/users/<id>"
+)
+PRELOAD=1000          # existing users e1..e1000
+SWEEP_WORKERS=(2 4 8 16)
+SWEEP_ENDPOINTS=(token put_old)
+
+# ---------------------------------------------------------------- the plan
+#
+# Full run: cordgate (default workers), PHP-FPM and Node (KeyObject secrets,
+# cluster) on every endpoint at 16 and 64 connections; Node as the seed
+# writes it (string secrets, cluster) at 64 on the test token (signing) and
+# PUT existing (verifying an access token); single-process Node, both ways,
+# at 64 on the test token; the worker sweep on two endpoints at 64; the
+# ceilings. About 9 1/2 minutes with the default 10 s runs. Each (backend, endpoint) gets
+# one warm-up of WARMUP s at 64 connections before its measured runs.
+
+# plan_runs: print "backend endpoint conns..." lines of the full matrix.
+plan_runs() {
+    local e
+    for e in "${ENDPOINTS[@]}"; do printf 'cordgate %s 16 64\n' "$e"; done
+    if want php; then
+        for e in "${ENDPOINTS[@]}"; do printf 'php %s 16 64\n' "$e"; done
+    fi
+    if want node; then
+        for e in "${ENDPOINTS[@]}"; do printf 'node %s 16 64\n' "$e"; done
+    fi
+    if want node-seed; then
+        for e in token put_old; do printf 'node-seed %s 64\n' "$e"; done
+    fi
+    if want node-1p; then
+        printf 'node-1p token 64\n'
+    fi
+    if want node-seed-1p; then
+        printf 'node-seed-1p token 64\n'
+    fi
+    if want nginx; then printf 'nginx token 16 64\n'; fi
+    if want hello; then printf 'hello token 16 64\n'; fi
+}
+
+estimate_seconds() {
+    local total=40 backend endpoint conns c
+    if [[ $MODE == quick ]]; then
+        printf '%s\n' $((15 + ${#ENDPOINTS[@]} * (RUN_SECONDS + 1)))
+        return
+    fi
+    if [[ $MODE == scale ]]; then
+        printf '%s\n' $((60 + 4 * (WARMUP + RUN_SECONDS)))
+        return
+    fi
+    while read -r backend endpoint conns; do
+        total=$((total + WARMUP))
+        for c in $conns; do total=$((total + RUN_SECONDS)); done
+    done < <(plan_runs)
+    if want sweep; then
+        total=$((total + (${#SWEEP_WORKERS[@]} - 1) * ${#SWEEP_ENDPOINTS[@]} *
+            (WARMUP + RUN_SECONDS) + 3))
+    fi
+    if want pgbench; then total=$((total + 2 * RUN_SECONDS + 5)); fi
+    if want hmac; then total=$((total + 3)); fi
+    printf '%s\n' "$total"
+}
+
+# ---------------------------------------------------------------- tools
+
+need_cmd() {
+    command -v "$1" >/dev/null 2>&1 || die "$1 not found${2:+ ($2)}"
+}
+
+check_tools() {
+    local -a pkgs=(wrk nginx curl openssl libfcgi-dev)
+    if [[ $MODE == full ]]; then
+        if want php; then pkgs+=(php8.2-fpm php8.2-pgsql); fi
+        if want pgbench; then pkgs+=(postgresql-contrib); fi
+    fi
+    [[ -n "$DB_URL" ]] || pkgs+=(postgresql)
+    [[ -n "$BIN" ]] || pkgs+=(cmake)
+    ensure_packages "${pkgs[@]}"
+    need_cmd wrk
+    need_cmd curl
+    need_cmd openssl
+    need_cmd cc
+    if [[ $MODE == full ]] && { want node || want node-seed || want node-1p ||
+        want node-seed-1p; }; then
+        need_cmd node "Node.js 20 for the seed stack"
+        need_cmd npm
+    fi
+}
+
+# ---------------------------------------------------------------- work dir
+
+WORK=
+PG_STARTED=0
+SERVERS_UP=0
+
+# shellcheck disable=SC2317 # run by the EXIT trap
+cleanup() {
+    local status=$?
+    set +e
+    if ((status != 0 && SERVERS_UP)) && [[ -n "$WORK" ]]; then
+        local f
+        for f in "$WORK"/*.log "$WORK/nginx/error.log"; do
+            show_tail "$f" 20
+        done
+    fi
+    stop_all_started
+    if ((PG_STARTED)); then
+        pg_stop "$WORK/pg"
+    fi
+    if [[ -n "$WORK" && -d "$WORK" ]]; then
+        if ((KEEP_WORK || status != 0)); then
+            log "work directory kept: $WORK"
+        else
+            rm -rf -- "$WORK"
+        fi
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- build
+
+build_cordgate() {
+    if [[ -n "$BIN" ]]; then
+        BIN=$(realpath -- "$BIN")
+        [[ -x "$BIN" ]] || die "--bin $BIN is not an executable"
+        return
+    fi
+    section "build (Release, build-bench/)"
+    cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release \
+        >"$WORK/build.log" 2>&1 || {
+        show_tail "$WORK/build.log"
+        die "cmake configure failed"
+    }
+    cmake --build "$ROOT/build-bench" -j"$NPROC" --target cordgate \
+        >>"$WORK/build.log" 2>&1 || {
+        show_tail "$WORK/build.log"
+        die "build failed"
+    }
+    BIN=$ROOT/build-bench/cordgate
+}
+
+# build_c NAME LIBS...: compile bench/ref/NAME.c into the work directory.
+build_c() {
+    local name=$1
+    shift
+    cc -O2 -Wall -Wextra -Werror -o "$WORK/$name" "$BENCH/ref/$name.c" "$@" ||
+        die "cannot compile bench/ref/$name.c"
+}
+
+# ---------------------------------------------------------------- database
+
+psql_db() {
+    "$PG_BIN/psql" -XqAt -v ON_ERROR_STOP=1 -d "$DB_URL" "$@"
+}
+
+setup_database() {
+    section "database"
+    if [[ -z "$DB_URL" ]]; then
+        pg_start_throwaway "$WORK/pg" >/dev/null
+        PG_STARTED=1
+        DB_URL=$PG_CONNINFO
+    fi
+    CORDGATE_DATABASE_URL=$DB_URL "$BIN" migrate >"$WORK/migrate.log" 2>&1 || {
+        show_tail "$WORK/migrate.log"
+        die "cordgate migrate failed"
+    }
+    if [[ -z "$APP_ID" ]]; then
+        local out line
+        out=$(CORDGATE_DATABASE_URL=$DB_URL "$BIN" app create --name bench)
+        while IFS= read -r line; do
+            case $line in
+            CORDGATE_APP_ID=*) APP_ID=${line#*=} ;;
+            CORDGATE_APP_SECRET=*) APP_SECRET=${line#*=} ;;
+            esac
+        done <<<"$out"
+        [[ -n "$APP_ID" && -n "$APP_SECRET" ]] ||
+            die "cordgate app create printed no app: $out"
+    fi
+    log "app $APP_ID"
+    preload_users e "$PRELOAD"
+}
+
+# preload_users PREFIX N: users PREFIX1..PREFIXN of the app, as a PUT with
+# {email, name} writes them (straight into the table, in one statement).
+preload_users() {
+    local prefix=$1 n=$2 from=${3:-1}
+    psql_db -v app="$APP_ID" -v prefix="$prefix" -v n="$n" -v from="$from" <<'EOF'
+INSERT INTO users (app_id, id, email, name)
+SELECT :'app'::uuid, :'prefix' || g, :'prefix' || g || '@bench.example',
+       'Bench ' || :'prefix' || g
+FROM generate_series(:from::int, :n::int) AS g
+ON CONFLICT (app_id, id) DO NOTHING;
+EOF
+}
+
+# ---------------------------------------------------------------- tokens
+
+b64url() {
+    openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+
+# jwt_hs512 PAYLOAD_JSON SECRET: what jsonwebtoken.sign(payload, secret,
+# {algorithm: 'HS512'}) writes (the same header, the secret's bytes as key).
+jwt_hs512() {
+    local input
+    input="$(printf '%s' '{"alg":"HS512","typ":"JWT"}' | b64url).$(printf '%s' "$1" | b64url)"
+    printf '%s.%s\n' "$input" \
+        "$(printf '%s' "$input" | openssl dgst -sha512 -hmac "$2" -binary | b64url)"
+}
+
+# A signed app token for POST /v1/authorize, valid for the whole run (the
+# SDK's are valid one minute; iat is what counts for the 24 h maximum age).
+make_app_token() {
+    local now
+    now=$(date +%s)
+    APP_TOKEN=$(jwt_hs512 "{\"app_id\":\"$APP_ID\",\"iat\":$now,\"exp\":$((now + 3600))}" "$APP_SECRET")
+}
+
+# ---------------------------------------------------------------- nginx
+
+declare -A PORT=()
+
+setup_nginx() {
+    local p
+    for p in cordgate php node nginx hello; do
+        free_port "PORT[$p]"
+    done
+    nginx_conf_begin "$WORK/nginx"
+    # worker_processes auto: one per core (2 here), sharing the cores with
+    # everything else as in production.
+    NGINX_CONF_TEXT=${NGINX_CONF_TEXT/worker_processes 2;/worker_processes auto;}
+    NGINX_CONF_TEXT+="
+    # bench/run.sh: one server block per backend, no access log anywhere.
+    upstream node_backend {
+        server 127.0.0.1:${PORT[node_backend]:-0};
+        keepalive 64;
+    }
+    server {
+        listen 127.0.0.1:${PORT[cordgate]};
+        access_log off;
+        location / {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:$WORK/cordgate.sock;
+        }
+    }
+    server {
+        listen 127.0.0.1:${PORT[php]};
+        access_log off;
+        location / {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $BENCH/ref/php/index.php;
+            fastcgi_param SCRIPT_NAME /index.php;
+            fastcgi_param BENCH_DATABASE_URL \"$DB_URL\";
+            fastcgi_param BENCH_APP_ID $APP_ID;
+            fastcgi_pass unix:$WORK/php.sock;
+        }
+    }
+    server {
+        listen 127.0.0.1:${PORT[node]};
+        access_log off;
+        location / {
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_set_header Host \$host;
+            proxy_pass http://node_backend;
+        }
+    }
+    server {
+        listen 127.0.0.1:${PORT[nginx]};
+        access_log off;
+        location / {
+            default_type application/json;
+            return 200 '{\"hello\":\"world\"}';
+        }
+    }
+    server {
+        listen 127.0.0.1:${PORT[hello]};
+        access_log off;
+        location / {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:$WORK/hello.sock;
+        }
+    }
+"
+    nginx_conf_end
+    nginx_start "$WORK/nginx"
+    SERVERS_UP=1
+}
+
+# ---------------------------------------------------------------- backends
+
+BACKEND_PID=
+CORDGATE_WORKERS_RUNNING=
+
+# count_children PID
+count_children() {
+    child_pids "$1" | wc -l
+}
+
+# wait_children PID N TIMEOUT: until PID has N children.
+wait_children() {
+    local pid=$1 n=$2 deadline=$((SECONDS + $3))
+    while (($(count_children "$pid") < n)); do
+        pid_alive "$pid" || die "pid $pid exited at start"
+        ((SECONDS < deadline)) || die "pid $pid has not $n children after $3 s"
+        sleep 0.1
+    done
+}
+
+# cordgate_start [WORKERS]: cordgate serve on the unix socket; the default
+# worker count (auto) without WORKERS.
+cordgate_start() {
+    local workers=${1:-}
+    local -a env=(
+        "CORDGATE_DATABASE_URL=$DB_URL"
+        "CORDGATE_LISTEN=$WORK/cordgate.sock"
+        "CORDGATE_LISTEN_MODE=0666"
+        "CORDGATE_TEST_TOKENS=1"
+        "CORDGATE_TEST_APP_ID=$APP_ID"
+        "CORDGATE_LOG_LEVEL=warn"
+        "CORDGATE_PID_FILE=$WORK/cordgate.pid"
+    )
+    [[ -z "$workers" ]] || env+=("CORDGATE_WORKERS=$workers")
+    rm -f -- "$WORK/cordgate.sock"
+    start_bg cordgate "$WORK/cordgate.log" env "${env[@]}" "$BIN" serve
+    BACKEND_PID=$LAST_PID
+    wait_for_socket "$WORK/cordgate.sock" 30 "$BACKEND_PID"
+    wait_http_200 "http://127.0.0.1:${PORT[cordgate]}/healthz" 30 "$BACKEND_PID"
+    if [[ -n "$workers" ]]; then
+        wait_children "$BACKEND_PID" "$workers" 15
+    fi
+    sleep 0.3
+    CORDGATE_WORKERS_RUNNING=$(count_children "$BACKEND_PID")
+    log "cordgate: $CORDGATE_WORKERS_RUNNING workers"
+}
+
+php_start() {
+    local workers=$1
+    cat >"$WORK/php-fpm.conf" <<EOF
+; Written by bench/run.sh.
+[global]
+pid = $WORK/php-fpm.pid
+error_log = $WORK/php-fpm.log
+daemonize = no
+
+[bench]
+listen = $WORK/php.sock
+listen.mode = 0666
+listen.backlog = 1024
+pm = static
+pm.max_children = $workers
+clear_env = yes
+catch_workers_output = yes
+php_admin_value[error_log] = $WORK/php-error.log
+php_admin_flag[log_errors] = on
+php_admin_flag[display_errors] = off
+EOF
+    rm -f -- "$WORK/php.sock"
+    local -a root=()
+    ((EUID != 0)) || root=(-R)
+    start_bg php-fpm "$WORK/php-fpm.out" php-fpm8.2 -F -O "${root[@]}" \
+        -y "$WORK/php-fpm.conf"
+    BACKEND_PID=$LAST_PID
+    wait_for_socket "$WORK/php.sock" 30 "$BACKEND_PID"
+    wait_children "$BACKEND_PID" "$workers" 15
+}
+
+# node_start seed|key PROCESSES: the seed stack; PROCESSES 0 = one process.
+node_start() {
+    local secrets=$1 procs=$2
+    local -a env=(
+        "BENCH_DATABASE_URL=$DB_URL"
+        "BENCH_APP_ID=$APP_ID"
+        "BENCH_PORT=${PORT[node_backend]}"
+        "BENCH_CLUSTER=$procs"
+        "BENCH_KEYOBJECT=$([[ $secrets == key ]] && echo 1 || echo 0)"
+        "NODE_ENV=production"
+    )
+    start_bg node "$WORK/node.log" env "${env[@]}" node "$BENCH/ref/node/server.js"
+    BACKEND_PID=$LAST_PID
+    wait_http_200 "http://127.0.0.1:${PORT[node_backend]}/generate-cord-token" 30 "$BACKEND_PID"
+    if ((procs > 0)); then
+        wait_children "$BACKEND_PID" "$procs" 15
+        local deadline=$((SECONDS + 15)) up
+        # Every cluster worker listening: ask until each has answered.
+        while :; do
+            up=$(grep -c 'node reference (pid' "$WORK/node.log" || true)
+            ((up >= procs * NODE_STARTS)) && break
+            ((SECONDS < deadline)) || die "node cluster did not start $procs workers"
+            sleep 0.1
+        done
+    fi
+}
+NODE_STARTS=0
+
+hello_start() {
+    local workers=$1
+    rm -f -- "$WORK/hello.sock"
+    start_bg hello "$WORK/hello.log" "$WORK/hello" "$WORK/hello.sock" "$workers"
+    BACKEND_PID=$LAST_PID
+    wait_for_socket "$WORK/hello.sock" 15 "$BACKEND_PID"
+    wait_children "$BACKEND_PID" "$workers" 15
+}
+
+backend_stop() {
+    local name=$1
+    stop_started "$name" 20
+    BACKEND_PID=
+}
+
+# ---------------------------------------------------------------- checks
+
+# check_answer WHAT STATUS BODY WANT_STATUS WANT_IN_BODY
+check_answer() {
+    if [[ "$2" != "$4" || "$3" != *"$5"* ]]; then
+        err "$1: answered $2 (want $4 with '$5'):"
+        printf '%s\n' "$3" | head -c 600 >&2
+        printf '\n' >&2
+        exit 1
+    fi
+}
+
+# curl_call METHOD URL [BODY] [TOKEN]: sets CODE and BODY.
+curl_call() {
+    local method=$1 url=$2 data=${3:-} token=${4:-} out
+    local -a args=(-s -X "$method" --max-time 10 -w '\n%{http_code}')
+    [[ -z "$data" ]] || args+=(-H 'Content-Type: application/json' -d "$data")
+    [[ -z "$token" ]] || args+=(-H "Authorization: Bearer $token")
+    out=$(curl "${args[@]}" -- "$url") || true
+    CODE=${out##*$'\n'}
+    BODY=${out%$'\n'*}
+}
+
+# check_backend NAME PORT: every endpoint once, with the answers cordgate
+# gives; sets ACCESS_TOKEN to the access token this backend issued.
+check_backend() {
+    local name=$1 base="http://127.0.0.1:$2" id="chk-$1-$RUN_TAG-$RANDOM"
+    curl_call GET "$base/generate-cord-token?userIndex=1"
+    check_answer "$name GET /generate-cord-token" "$CODE" "$BODY" 200 '"clientAuthToken":"eyJ'
+    curl_call POST "$base/v1/authorize" "{\"signed_app_token\":\"$APP_TOKEN\"}"
+    check_answer "$name POST /v1/authorize" "$CODE" "$BODY" 200 '"access_token":"eyJ'
+    ACCESS_TOKEN=${BODY#*\"access_token\":\"}
+    ACCESS_TOKEN=${ACCESS_TOKEN%%\"*}
+    curl_call PUT "$base/v1/users/$id" "{\"email\":\"$id@bench.example\",\"name\":\"Check\"}" "$ACCESS_TOKEN"
+    check_answer "$name PUT /v1/users/<new id>" "$CODE" "$BODY" 200 "successfully created user $id"
+    curl_call PUT "$base/v1/users/e7" '{"email":"e7@bench.example","name":"Bench e7"}' "$ACCESS_TOKEN"
+    check_answer "$name PUT /v1/users/<existing id>" "$CODE" "$BODY" 200 "successfully updated user e7"
+    curl_call GET "$base/v1/users/e7" "" "$ACCESS_TOKEN"
+    check_answer "$name GET /v1/users/<id>" "$CODE" "$BODY" 200 '"id":"e7"'
+    log "$name answers every endpoint"
+}
+
+# ---------------------------------------------------------------- wrk
+
+RESULTS=   # WORK/results.tsv: backend endpoint conns rps p50 p99 non2xx sockerr rss_kib
+declare -A R=()
+
+# jget JSON KEY: a number from the one-line JSON of bench.lua.
+jget() {
+    local v=${1#*\""$2"\":}
+    printf '%s\n' "${v%%[,\}]*}"
+}
+
+# max_worker_hwm PID: the largest VmHWM (KiB) among PID's children, or PID's
+# own when it has none (a single process).
+max_worker_hwm() {
+    local pid=$1 max=0 c v
+    local -a kids
+    mapfile -t kids < <(child_pids "$pid")
+    ((${#kids[@]} > 0)) || kids=("$pid")
+    for c in "${kids[@]}"; do
+        v=$(awk '/^VmHWM:/ {print $2}' "/proc/$c/status" 2>/dev/null || true)
+        [[ -n "$v" ]] && ((v > max)) && max=$v
+    done
+    printf '%s\n' "$max"
+}
+
+# wrk_args ENDPOINT BACKEND: the URL path and script arguments.
+wrk_target() {
+    local endpoint=$1 backend=$2
+    case $endpoint in
+    token) WRK_PATH="/generate-cord-token?userIndex=2"; WRK_ARGS=(get "" "" "") ;;
+    authorize) WRK_PATH=/v1/authorize; WRK_ARGS=(authorize "$APP_TOKEN" "" "") ;;
+    put_new) WRK_PATH=/; WRK_ARGS=(put_new "$ACCESS_TOKEN" "n$RUN_TAG-$backend-$((++PUT_NEW_RUNS))-" "") ;;
+    put_old) WRK_PATH=/; WRK_ARGS=(put_old "$ACCESS_TOKEN" e "$USER_COUNT") ;;
+    get_user) WRK_PATH=/; WRK_ARGS=(get_user "$ACCESS_TOKEN" e "$USER_COUNT") ;;
+    esac
+}
+PUT_NEW_RUNS=0
+USER_COUNT=$PRELOAD
+WRK_STRICT=()
+
+# run_wrk BACKEND PORT ENDPOINT CONNS SECONDS [record]: one wrk run; with
+# `record`, its numbers go into R and RESULTS.
+run_wrk() {
+    local backend=$1 port=$2 endpoint=$3 conns=$4 secs=$5 record=${6:-} out json
+    local threads=2
+    ((conns >= threads)) || threads=$conns
+    wrk_target "$endpoint" "$backend"
+    out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
+        -s "$BENCH/lua/bench.lua" "http://127.0.0.1:$port$WRK_PATH" -- \
+        "${WRK_ARGS[@]}" "${WRK_STRICT[@]}" 2>&1) || {
+        printf '%s\n' "$out" >&2
+        die "wrk failed on $backend $endpoint"
+    }
+    [[ -n "$record" ]] || return 0
+    json=$(grep '^BENCH_JSON ' <<<"$out" | head -n1)
+    json=${json#BENCH_JSON }
+    [[ -n "$json" ]] || {
+        printf '%s\n' "$out" >&2
+        die "no summary from wrk on $backend $endpoint"
+    }
+    local rps p50 p99 non2xx sockerr rss
+    rps=$(jget "$json" rps)
+    p50=$(jget "$json" p50_us)
+    p99=$(jget "$json" p99_us)
+    non2xx=$(jget "$json" non2xx)
+    ((non2xx >= 0)) || non2xx=$(jget "$json" status)
+    sockerr=$(($(jget "$json" connect) + $(jget "$json" read) +
+        $(jget "$json" write) + $(jget "$json" timeout)))
+    rss=0
+    [[ -z "$BACKEND_PID" ]] || rss=$(max_worker_hwm "$BACKEND_PID")
+    R["$backend|$endpoint|$conns"]="$rps $p50 $p99 $non2xx $sockerr $rss"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$endpoint" \
+        "$conns" "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" >>"$RESULTS"
+    log "$(printf '%-14s %-10s c=%-3s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s  sock %s  rss %s KiB' \
+        "$backend" "$endpoint" "$conns" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+        "$non2xx" "$sockerr" "$rss")"
+}
+
+ms() {
+    awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'
+}
+
+# measure BACKEND PORT ENDPOINT CONNS...: a warm-up, then each CONNS.
+measure() {
+    local backend=$1 port=$2 endpoint=$3 c
+    shift 3
+    if ((WARMUP > 0)); then
+        run_wrk "$backend" "$port" "$endpoint" 64 "$WARMUP"
+    fi
+    for c in "$@"; do
+        run_wrk "$backend" "$port" "$endpoint" "$c" "$RUN_SECONDS" record
+    done
+}
+
+# measure_planned BACKEND PORT: the plan's runs of BACKEND.
+measure_planned() {
+    local backend=$1 port=$2 b e conns
+    while read -r b e conns; do
+        [[ "$b" == "$backend" ]] || continue
+        # shellcheck disable=SC2086 # conns is a list
+        measure "$backend" "$port" "$e" $conns
+    done < <(plan_runs)
+}
+
+# ---------------------------------------------------------------- phases
+
+run_cordgate_default() {
+    section "cordgate (default workers)"
+    cordgate_start
+    DEFAULT_WORKERS=$CORDGATE_WORKERS_RUNNING
+    check_backend cordgate "${PORT[cordgate]}"
+    if [[ $MODE == quick ]]; then
+        local e
+        for e in "${ENDPOINTS[@]}"; do
+            run_wrk cordgate "${PORT[cordgate]}" "$e" 16 "$RUN_SECONDS" record
+        done
+    else
+        measure_planned cordgate "${PORT[cordgate]}"
+    fi
+    backend_stop cordgate
+}
+
+run_sweep() {
+    local w e
+    for w in "${SWEEP_WORKERS[@]}"; do
+        if ((w == DEFAULT_WORKERS)); then
+            # The default's own runs at 64 connections stand for it.
+            for e in "${SWEEP_ENDPOINTS[@]}"; do
+                R["cordgate-w$w|$e|64"]=${R["cordgate|$e|64"]}
+            done
+            continue
+        fi
+        section "cordgate, $w workers"
+        cordgate_start "$w"
+        check_backend "cordgate-w$w" "${PORT[cordgate]}"
+        for e in "${SWEEP_ENDPOINTS[@]}"; do
+            measure "cordgate-w$w" "${PORT[cordgate]}" "$e" 64
+        done
+        backend_stop cordgate
+    done
+}
+
+run_php() {
+    section "PHP-FPM ($DEFAULT_WORKERS workers, pm static)"
+    php_start "$DEFAULT_WORKERS"
+    check_backend php "${PORT[php]}"
+    measure_planned php "${PORT[php]}"
+    backend_stop php-fpm
+}
+
+NODE_READY=0
+node_prepare() {
+    ((NODE_READY)) && return 0
+    section "node reference: npm ci"
+    (cd "$BENCH/ref/node" && npm ci --no-audit --no-fund --silent) \
+        >"$WORK/npm.log" 2>&1 || {
+        show_tail "$WORK/npm.log"
+        die "npm ci failed in bench/ref/node"
+    }
+    NODE_READY=1
+}
+
+# run_node LABEL seed|key PROCESSES
+run_node() {
+    local label=$1 secrets=$2 procs=$3
+    node_prepare
+    section "node: $label (secrets: $secrets, $([[ $procs == 0 ]] && echo 'one process' || echo "cluster of $procs"))"
+    NODE_STARTS=$((NODE_STARTS + 1))
+    node_start "$secrets" "$procs"
+    check_backend "$label" "${PORT[node]}"
+    measure_planned "$label" "${PORT[node]}"
+    backend_stop node
+}
+
+run_hello() {
+    section "ceiling: libfcgi hello ($DEFAULT_WORKERS workers)"
+    build_c hello -lfcgi
+    hello_start "$DEFAULT_WORKERS"
+    curl_call GET "http://127.0.0.1:${PORT[hello]}/"
+    check_answer hello "$CODE" "$BODY" 200 hello
+    measure_planned hello "${PORT[hello]}"
+    backend_stop hello
+}
+
+run_nginx() {
+    section "ceiling: nginx return 200"
+    curl_call GET "http://127.0.0.1:${PORT[nginx]}/"
+    check_answer nginx "$CODE" "$BODY" 200 hello
+    BACKEND_PID=
+    measure_planned nginx "${PORT[nginx]}"
+}
+
+run_pgbench() {
+    section "ceiling: pgbench on the upsert"
+    local range=10000 c out tps
+    preload_users "" "$range"
+    for c in 16 64; do
+        out=$("$PG_BIN/pgbench" -n -M prepared -c "$c" -j 2 -T "$RUN_SECONDS" \
+            -f "$BENCH/pgbench/upsert.sql" -D app="$APP_ID" \
+            -D email=bench@bench.example -D name=Bench -D f=false \
+            -D range="$range" "$DB_URL" 2>&1) || {
+            printf '%s\n' "$out" >&2
+            die "pgbench failed"
+        }
+        tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -n1)
+        [[ -n "$tps" ]] || die "no tps from pgbench: $out"
+        R["pgbench|$c"]=$tps
+        log "pgbench -c $c: $tps tps"
+    done
+}
+
+run_hmac() {
+    section "ceiling: HMAC-SHA512 signatures/s on one core"
+    build_c hmac -lcrypto
+    local out
+    out=$("$WORK/hmac" 3 200)
+    R["hmac"]=${out%% *}
+    log "HMAC-SHA512 over 200 bytes: ${R[hmac]} /s"
+}
+
+# ---------------------------------------------------------------- report
+
+machine_header() {
+    local cpu pgv
+    cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+    pgv=$("$PG_BIN/postgres" --version 2>/dev/null | awk '{print $3}' || true)
+    printf '%s\n' "- command: \`$COMMAND_LINE\`"
+    printf '%s\n' "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    printf '%s\n' "- machine: $NPROC CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
+    printf '%s\n' "- cordgate: $("$BIN" --version 2>/dev/null || echo '?') ($BIN)"
+    printf '%s\n' "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //') (worker_processes auto = $NPROC), wrk: $(wrk -v 2>&1 | head -n1 | awk '{print $2}') (2 threads), PostgreSQL: ${pgv:-?} (fsync off when private), OpenSSL: $(openssl version | awk '{print $2}'), libfcgi: $(dpkg-query -W -f='${Version}' libfcgi0ldbl 2>/dev/null || echo '?')"
+    if [[ $MODE == full ]]; then
+        printf '%s\n' "- node: $(node -v 2>/dev/null || echo -), express $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/express/package.json" 2>/dev/null || echo -), jsonwebtoken $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/jsonwebtoken/package.json" 2>/dev/null || echo -), pg $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/pg/package.json" 2>/dev/null || echo -); PHP: $(php-fpm8.2 -v 2>/dev/null | head -n1 | awk '{print $2}' || echo -) (OPcache on)"
+    fi
+    printf '%s\n' "- load average (1, 5, 15 min) at the start: $LOADAVG_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the machine skews the numbers)"
+    printf '%s\n' "- runs: ${RUN_SECONDS} s measured after a ${WARMUP} s warm-up per (backend, endpoint); $PRELOAD users preloaded"
+}
+
+# cell KEY FIELD: field N (1 rps, 2 p50, 3 p99, 4 non2xx, 5 sockerr, 6 rss)
+cell() {
+    local v=${R[$1]:-}
+    [[ -n "$v" ]] || { printf -- '–'; return; }
+    local -a f
+    read -r -a f <<<"$v"
+    case $2 in
+    1) printf '%.0f' "${f[0]}" ;;
+    2 | 3) ms "${f[$2 - 1]}" ;;
+    4 | 5) printf '%s' "${f[$2 - 1]}" ;;
+    6) awk -v k="${f[5]}" 'BEGIN { printf "%.1f", k / 1024 }' ;;
+    esac
+}
+
+rps_of() {
+    local v=${R[$1]:-}
+    printf '%s\n' "${v%% *}"
+}
+
+# ratio A B: A/B to two decimals, or – when either is missing.
+ratio() {
+    if [[ -z "$1" || -z "$2" ]]; then
+        printf -- '–'
+    else
+        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else printf "–" }'
+    fi
+}
+
+REFS_SHOWN=(php node node-seed node-1p node-seed-1p)
+declare -A REF_TITLE=(
+    [php]="PHP-FPM"
+    [node]="Node (KeyObject, cluster)"
+    [node-seed]="Node seed (string secret, cluster)"
+    [node-1p]="Node (KeyObject, 1 process)"
+    [node-seed-1p]="Node seed (string, 1 process)"
+)
+
+composed_ceiling() {
+    local hello=$1 pg=${R[pgbench|16]:-}
+    if [[ -z "$hello" || -z "$pg" ]]; then
+        printf '\n'
+    else
+        awk -v h="$hello" -v p="$pg" 'BEGIN { printf "%.1f\n", 1 / (1 / h + 1 / p) }'
+    fi
+}
+
+# target NAME VALUE OP LIMIT UNIT: a line of the targets list.
+TARGET_FAILS=0
+target() {
+    local name=$1 value=$2 op=$3 limit=$4 shown=$5 ok
+    if [[ -z "$value" || -z "$limit" ]]; then
+        printf '| %s | – | not measured |\n' "$name"
+        return
+    fi
+    ok=$(awk -v v="$value" -v l="$limit" -v op="$op" \
+        'BEGIN { print ((op == ">=" && v >= l) || (op == "<=" && v <= l)) ? 1 : 0 }')
+    if ((ok)); then
+        printf '| %s | %s | ✅ met |\n' "$name" "$shown"
+    else
+        TARGET_FAILS=$((TARGET_FAILS + 1))
+        printf '| %s | %s | ❌ missed |\n' "$name" "$shown"
+    fi
+}
+
+frac() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b }'
+}
+
+report_main_table() {
+    local e c r head sep row
+    head="| endpoint | conns | cordgate req/s | p50 ms | p99 ms | non-2xx | socket errors | max worker RSS MiB |"
+    sep="|---|---:|---:|---:|---:|---:|---:|---:|"
+    for r in "${REFS_SHOWN[@]}"; do
+        want "$r" || continue
+        head+=" ${REF_TITLE[$r]} req/s | cordgate ÷ it |"
+        sep+="---:|---:|"
+    done
+    printf '%s\n%s\n' "$head" "$sep"
+    for e in "${ENDPOINTS[@]}"; do
+        for c in 16 64; do
+            [[ -n "${R[cordgate|$e|$c]:-}" ]] || continue
+            row="| ${ENDPOINT_NAME[$e]} | $c | $(cell "cordgate|$e|$c" 1) | $(cell "cordgate|$e|$c" 2) | $(cell "cordgate|$e|$c" 3) | $(cell "cordgate|$e|$c" 4) | $(cell "cordgate|$e|$c" 5) | $(cell "cordgate|$e|$c" 6) |"
+            for r in "${REFS_SHOWN[@]}"; do
+                want "$r" || continue
+                row+=" $(cell "$r|$e|$c" 1) | $(ratio "$(rps_of "cordgate|$e|$c")" "$(rps_of "$r|$e|$c")") |"
+            done
+            printf '%s\n' "$row"
+        done
+    done
+    printf '\n'
+    local ref_rss=""
+    for r in php node node-seed node-1p node-seed-1p; do
+        local max=0 k v
+        for k in "${!R[@]}"; do
+            [[ "$k" == "$r|"* ]] || continue
+            read -r -a v <<<"${R[$k]}"
+            ((v[5] > max)) && max=${v[5]}
+        done
+        ((max > 0)) && ref_rss+="${REF_TITLE[$r]} $(awk -v k="$max" 'BEGIN { printf "%.1f", k / 1024 }') MiB; "
+    done
+    if [[ -n "$ref_rss" ]]; then
+        printf 'Peak RSS per worker process of the references (VmHWM, max over their runs): %s\n\n' "${ref_rss%; }"
+    fi
+}
+
+report_sweep() {
+    local w e row best=0 best_w=
+    printf '| workers | %s req/s | p99 ms | %s req/s | p99 ms | max worker RSS MiB |\n' \
+        "${ENDPOINT_NAME[${SWEEP_ENDPOINTS[0]}]}" "${ENDPOINT_NAME[${SWEEP_ENDPOINTS[1]}]}"
+    printf '|---:|---:|---:|---:|---:|---:|\n'
+    for w in "${SWEEP_WORKERS[@]}"; do
+        row="| $w"
+        if ((w == DEFAULT_WORKERS)); then row+=" (default; its main runs)"; fi
+        for e in "${SWEEP_ENDPOINTS[@]}"; do
+            row+=" | $(cell "cordgate-w$w|$e|64" 1) | $(cell "cordgate-w$w|$e|64" 3)"
+        done
+        row+=" | $(cell "cordgate-w$w|${SWEEP_ENDPOINTS[1]}|64" 6) |"
+        printf '%s\n' "$row"
+        # Best by the geometric mean of the two endpoints' req/s.
+        local a b g
+        a=$(rps_of "cordgate-w$w|${SWEEP_ENDPOINTS[0]}|64")
+        b=$(rps_of "cordgate-w$w|${SWEEP_ENDPOINTS[1]}|64")
+        if [[ -n "$a" && -n "$b" ]]; then
+            g=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", sqrt(a * b) }')
+            if ((g > best)); then best=$g; best_w=$w; fi
+        fi
+    done
+    printf '\nAt 64 connections. Best by the geometric mean of the two: **%s workers**; the default (auto, 2 per CPU, at least 4) here is %s.\n\n' \
+        "${best_w:-?}" "$DEFAULT_WORKERS"
+}
+
+report_ceilings() {
+    printf '| ceiling | 16 | 64 |\n|---|---:|---:|\n'
+    printf '| nginx return 200 (req/s) | %s | %s |\n' "$(cell "nginx|token|16" 1)" "$(cell "nginx|token|64" 1)"
+    printf '| libfcgi hello, %s workers (req/s) | %s | %s |\n' "$DEFAULT_WORKERS" "$(cell "hello|token|16" 1)" "$(cell "hello|token|64" 1)"
+    local pg16=– pg64=–
+    if [[ -n "${R[pgbench|16]:-}" ]]; then
+        pg16=$(printf '%.0f' "${R[pgbench|16]}")
+        pg64=$(printf '%.0f' "${R[pgbench|64]}")
+    fi
+    printf '| pgbench, the upsert, -M prepared (tps; clients) | %s | %s |\n' "$pg16" "$pg64"
+    local c16 c64
+    c16=$(composed_ceiling "$(rps_of "hello|token|16")")
+    c64=$(composed_ceiling "$(rps_of "hello|token|64")")
+    printf '| composed 1/(1/hello + 1/pgbench16) (req/s) | %s | %s |\n' "${c16:-–}" "${c64:-–}"
+    printf '\nHMAC-SHA512 over a 200-byte JWT signing input, one core: **%s signatures/s**.\n\n' "${R[hmac]:-–}"
+}
+
+report_targets() {
+    local c tok hello php nodeseed comp e
+    printf '| target | measured | |\n|---|---|---|\n'
+    for c in 16 64; do
+        tok=$(rps_of "cordgate|token|$c")
+        hello=$(rps_of "hello|token|$c")
+        php=$(rps_of "php|token|$c")
+        [[ -z "$hello" ]] || target "test token ≥ 90 % of hello ($c conns)" "$(frac "$tok" "$hello")" ">=" 0.9 "$(awk -v a="$tok" -v b="$hello" 'BEGIN { printf "%.1f %%", 100 * a / b }')"
+        [[ -z "$php" ]] || target "test token ≥ 1.5× PHP-FPM ($c conns)" "$(frac "$tok" "$php")" ">=" 1.5 "$(ratio "$tok" "$php")"
+    done
+    nodeseed=$(rps_of "node-seed|token|64")
+    [[ -z "$nodeseed" ]] || target "test token ≥ 5× Node seed (64 conns)" "$(frac "$(rps_of "cordgate|token|64")" "$nodeseed")" ">=" 5 "$(ratio "$(rps_of "cordgate|token|64")" "$nodeseed")"
+    for e in put_new put_old authorize; do
+        for c in 16 64; do
+            local v
+            v=$(rps_of "cordgate|$e|$c")
+            [[ -n "$v" ]] || continue
+            comp=$(composed_ceiling "$(rps_of "hello|token|$c")")
+            [[ -z "$comp" ]] || target "${ENDPOINT_NAME[$e]} ≥ 80 % of composed ceiling ($c conns)" "$(frac "$v" "$comp")" ">=" 0.8 "$(awk -v a="$v" -v b="$comp" 'BEGIN { printf "%.1f %%", 100 * a / b }')"
+            php=$(rps_of "php|$e|$c")
+            [[ -z "$php" ]] || target "${ENDPOINT_NAME[$e]} ≥ 2× PHP-FPM ($c conns)" "$(frac "$v" "$php")" ">=" 2 "$(ratio "$v" "$php")"
+        done
+    done
+    for e in "${ENDPOINTS[@]}"; do
+        local p99
+        p99=$(awk '{print $3}' <<<"${R[cordgate|$e|64]:-}")
+        [[ -z "$p99" ]] || target "p99 ≤ 5 ms at 64 conns: ${ENDPOINT_NAME[$e]}" "$p99" "<=" 5000 "$(ms "$p99") ms"
+    done
+    local k maxrss=0 errs=0 v
+    for k in "${!R[@]}"; do
+        [[ "$k" == cordgate* && "$k" == *"|"*"|"* ]] || continue
+        read -r -a v <<<"${R[$k]}"
+        ((v[5] > maxrss)) && maxrss=${v[5]}
+        errs=$((errs + v[3] + v[4]))
+    done
+    target "cordgate worker RSS ≤ 8 MiB (VmHWM, all runs)" "$maxrss" "<=" 8192 "$(awk -v k="$maxrss" 'BEGIN { printf "%.1f MiB", k / 1024 }')"
+    target "zero errors (non-2xx + socket, all cordgate runs)" "$errs" "<=" 0 "$errs"
+    printf '\n'
+    local t64 h64
+    t64=$(rps_of "cordgate|token|64")
+    h64=$(awk '{print $3}' <<<"${R[hello|token|64]:-}")
+    if [[ -n "$t64" ]]; then
+        printf 'Latency at 64 connections is bounded below by the closed loop: wrk keeps 64 requests in flight, so the mean latency is 64 ÷ req/s (Little'"'"'s law): %s ms at the test token'"'"'s %s req/s. A p99 ≤ 5 ms at 64 connections needs more than 12 800 req/s with no tail at all%s.\n\n' \
+            "$(awk -v r="$t64" 'BEGIN { printf "%.2f", 64000 / r }')" "$(printf '%.0f' "$t64")" \
+            "$(if [[ -n "$h64" ]]; then printf '; the libfcgi hello'"'"'s own p99 there is %s ms' "$(ms "$h64")"; fi)"
+    fi
+}
+
+write_report() {
+    local file=$1 dur=$2
+    {
+        printf '# cordgate benchmark, %s\n\n' "$(date -u +%Y-%m-%d)"
+        machine_header
+        printf '%s\n\n' "- duration: ${dur} s"
+        if [[ $MODE == scale ]]; then
+            report_scale
+        else
+            printf '## Endpoints: cordgate (%s workers, the default) and the references\n\n' "$DEFAULT_WORKERS"
+            printf 'All behind the same nginx; req/s over %s s; "cordgate ÷ it" is cordgate'"'"'s req/s over the reference'"'"'s. Bearer calls use an access token from each backend'"'"'s own POST /v1/authorize. %s\n\n' "$RUN_SECONDS" \
+                "$(if [[ $MODE == quick ]]; then echo 'Non-2xx counted exactly (a Lua response() per answer).'; else echo 'Non-2xx as wrk counts them (status ≥ 400); the curl check before each backend requires 2xx.'; fi)"
+            report_main_table
+            if [[ $MODE == full ]]; then
+                if want sweep; then
+                    printf '## Worker sweep\n\n'
+                    report_sweep
+                fi
+                printf '## Ceilings\n\n'
+                report_ceilings
+                printf '## Targets\n\n'
+                report_targets
+            fi
+        fi
+    } >"$file"
+}
+
+# ---------------------------------------------------------------- scale
+
+run_scale() {
+    section "scale: 10^3 users"
+    cordgate_start
+    DEFAULT_WORKERS=$CORDGATE_WORKERS_RUNNING
+    check_backend cordgate "${PORT[cordgate]}"
+    USER_COUNT=1000
+    measure cordgate-1e3 "${PORT[cordgate]}" get_user 64
+    measure cordgate-1e3 "${PORT[cordgate]}" put_old 64
+    section "scale: 10^6 users (bulk insert)"
+    local t0=$SECONDS
+    preload_users e 1000000 1001
+    psql_db -c 'VACUUM ANALYZE users' >/dev/null
+    log "10^6 users in $((SECONDS - t0)) s; $(psql_db -c 'SELECT count(*) FROM users') rows in users"
+    USER_COUNT=1000000
+    measure cordgate-1e6 "${PORT[cordgate]}" get_user 64
+    measure cordgate-1e6 "${PORT[cordgate]}" put_old 64
+    backend_stop cordgate
+}
+
+report_scale() {
+    local e
+    printf '## Scale: 10^6 users vs 10^3 (cordgate, %s workers, 64 connections)\n\n' "$DEFAULT_WORKERS"
+    printf '| endpoint | 10^3 req/s | p99 ms | 10^6 req/s | p99 ms | 10^6 ÷ 10^3 |\n|---|---:|---:|---:|---:|---:|\n'
+    for e in get_user put_old; do
+        printf '| %s | %s | %s | %s | %s | %s |\n' "${ENDPOINT_NAME[$e]}" \
+            "$(cell "cordgate-1e3|$e|64" 1)" "$(cell "cordgate-1e3|$e|64" 3)" \
+            "$(cell "cordgate-1e6|$e|64" 1)" "$(cell "cordgate-1e6|$e|64" 3)" \
+            "$(ratio "$(rps_of "cordgate-1e6|$e|64")" "$(rps_of "cordgate-1e3|$e|64")")"
+    done
+    printf '\nIds are walked in a scattered order over the whole range (e1..eN, a stride coprime with N), so the 10^6 run reaches far beyond the 10^3 hot set.\n'
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+    local start=$SECONDS est
+    LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    check_tools
+    est=$(estimate_seconds)
+    log "bench/run.sh: $MODE run, estimated duration $est s ($((est / 60)) min $((est % 60)) s) after the build"
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/cordgate-bench.XXXXXX")
+    chmod 0755 "$WORK"    # PostgreSQL runs as `postgres` when we are root
+    RESULTS=$WORK/results.tsv
+    : >"$RESULTS"
+    RUN_TAG=$(date +%s)
+    if [[ $MODE == quick ]]; then WRK_STRICT=(strict); fi
+    build_cordgate
+    local build_done=$SECONDS
+    setup_database
+    make_app_token
+    free_port "PORT[node_backend]"
+    setup_nginx
+    DEFAULT_WORKERS=0
+
+    case $MODE in
+    quick)
+        run_cordgate_default
+        ;;
+    scale)
+        run_scale
+        ;;
+    full)
+        run_cordgate_default
+        if want sweep; then run_sweep; fi
+        if want php; then run_php; fi
+        if want node; then run_node node key "$NPROC"; fi
+        if want node-seed; then run_node node-seed seed "$NPROC"; fi
+        if want node-1p; then run_node node-1p key 0; fi
+        if want node-seed-1p; then run_node node-seed-1p seed 0; fi
+        if want nginx; then run_nginx; fi
+        if want hello; then run_hello; fi
+        if want pgbench; then run_pgbench; fi
+        if want hmac; then run_hmac; fi
+        ;;
+    esac
+
+    local dur=$((SECONDS - start))
+    log "measured in $((SECONDS - build_done)) s (total $dur s)"
+    if [[ -z "$OUT" && $MODE != quick ]]; then
+        mkdir -p "$BENCH/results"
+        OUT=$BENCH/results/$(date -u +%Y-%m-%d-%H%M)
+        if [[ $MODE == scale ]]; then OUT+=-scale; fi
+        OUT+=.md
+    fi
+    local report=${OUT:-$WORK/report.md}
+    write_report "$report" "$dur"
+    cat -- "$report"
+    [[ -z "$OUT" ]] || log "report written to $OUT"
+
+    if [[ $MODE == quick ]]; then
+        local k v bad=0
+        for k in "${!R[@]}"; do
+            read -r -a v <<<"${R[$k]}"
+            if ((v[3] != 0 || v[4] != 0)); then
+                err "$k: ${v[3]} non-2xx, ${v[4]} socket errors"
+                bad=1
+            fi
+            if [[ "${v[0]%%.*}" == 0 ]]; then
+                err "$k: no request completed"
+                bad=1
+            fi
+        done
+        ((bad == 0)) || die "quick run: errors (see above)"
+        log "quick run: every endpoint answered 2xx, no socket errors"
+    fi
+}
+
+# One line, read whole before it runs: editing this file during a run is safe.
+{ main; exit "$?"; }
