@@ -804,7 +804,7 @@ machine_header() {
     printf '%s\n' "- command: \`$COMMAND_LINE\`"
     printf '%s\n' "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     printf '%s\n' "- machine: $NPROC CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
-    printf '%s\n' "- cordgate: $("$BIN" --version 2>/dev/null || echo '?') ($BIN)"
+    printf '%s\n' "- cordgate: $("$BIN" --version 2>/dev/null || echo '?') (${BIN#"$ROOT"/})"
     printf '%s\n' "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //') (worker_processes auto = $NPROC), wrk: $(wrk -v 2>&1 | head -n1 | awk '{print $2}') (2 threads), PostgreSQL: ${pgv:-?} (fsync off when private), OpenSSL: $(openssl version | awk '{print $2}'), libfcgi: $(dpkg-query -W -f='${Version}' libfcgi0ldbl 2>/dev/null || echo '?')"
     if [[ $MODE == full ]]; then
         printf '%s\n' "- node: $(node -v 2>/dev/null || echo -), express $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/express/package.json" 2>/dev/null || echo -), jsonwebtoken $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/jsonwebtoken/package.json" 2>/dev/null || echo -), pg $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/pg/package.json" 2>/dev/null || echo -); PHP: $(php-fpm8.2 -v 2>/dev/null | head -n1 | awk '{print $2}' || echo -) (OPcache on)"
