@@ -46,6 +46,9 @@ usage: bench/run.sh [--quick | --scale] [options]
   --app-id ID         use this existing app (needs --app-secret) instead of
                       creating one with `cordgate app create`
   --app-secret S
+  --fsync             the private PostgreSQL syncs its commits to disk, as in
+                      production (default: fsync off, which measures the
+                      CPU path; with --fsync each commit waits for the disk)
   --keep-work         keep the work directory (logs, configs) at the end
   -h, --help          this text
 EOF
@@ -54,6 +57,7 @@ EOF
 # ---------------------------------------------------------------- options
 
 MODE=full
+FSYNC=off
 OUT=
 BIN=
 RUN_SECONDS=
@@ -67,6 +71,7 @@ while (($# > 0)); do
     case $1 in
     --quick) MODE=quick ;;
     --scale) MODE=scale ;;
+    --fsync) FSYNC=on ;;
     --out) OUT=${2:?--out needs a file}; shift ;;
     --bin) BIN=${2:?--bin needs a path}; shift ;;
     --seconds) RUN_SECONDS=${2:?--seconds needs a number}; shift ;;
@@ -281,7 +286,13 @@ psql_db() {
 setup_database() {
     section "database"
     if [[ -z "$DB_URL" ]]; then
-        pg_start_throwaway "$WORK/pg" >/dev/null
+        if [[ $FSYNC == on ]]; then
+            PG_FSYNC=on pg_setup "$WORK/pg" >/dev/null
+            PG_FSYNC=on pg_start "$WORK/pg" >/dev/null
+            pg_ensure_db cordgate >/dev/null
+        else
+            pg_start_throwaway "$WORK/pg" >/dev/null
+        fi
         PG_STARTED=1
         DB_URL=$PG_CONNINFO
     fi
@@ -805,7 +816,7 @@ machine_header() {
     printf '%s\n' "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     printf '%s\n' "- machine: $NPROC CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
     printf '%s\n' "- cordgate: $("$BIN" --version 2>/dev/null || echo '?') (${BIN#"$ROOT"/})"
-    printf '%s\n' "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //') (worker_processes auto = $NPROC), wrk: $(wrk -v 2>&1 | head -n1 | awk '{print $2}') (2 threads), PostgreSQL: ${pgv:-?} (fsync off when private), OpenSSL: $(openssl version | awk '{print $2}'), libfcgi: $(dpkg-query -W -f='${Version}' libfcgi0ldbl 2>/dev/null || echo '?')"
+    printf '%s\n' "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //') (worker_processes auto = $NPROC), wrk: $(wrk -v 2>&1 | head -n1 | awk '{print $2}') (2 threads), PostgreSQL: ${pgv:-?} (fsync $(if ((PG_STARTED)); then printf %s "$FSYNC"; else printf 'as given'; fi)), OpenSSL: $(openssl version | awk '{print $2}'), libfcgi: $(dpkg-query -W -f='${Version}' libfcgi0ldbl 2>/dev/null || echo '?')"
     if [[ $MODE == full ]]; then
         printf '%s\n' "- node: $(node -v 2>/dev/null || echo -), express $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/express/package.json" 2>/dev/null || echo -), jsonwebtoken $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/jsonwebtoken/package.json" 2>/dev/null || echo -), pg $(node -p 'require(process.argv[1]).version' "$BENCH/ref/node/node_modules/pg/package.json" 2>/dev/null || echo -); PHP: $(php-fpm8.2 -v 2>/dev/null | head -n1 | awk '{print $2}' || echo -) (OPcache on)"
     fi
@@ -940,7 +951,7 @@ report_sweep() {
             if ((g > best)); then best=$g; best_w=$w; fi
         fi
     done
-    printf '\nAt 64 connections. Best by the geometric mean of the two: **%s workers**; the default (auto, 2 per CPU, at least 4) here is %s.\n\n' \
+    printf '\nAt 64 connections. Best by the geometric mean of the two: **%s workers**; the default (auto, 4 per CPU, at least 4) here is %s.\n\n' \
         "${best_w:-?}" "$DEFAULT_WORKERS"
 }
 

@@ -50,7 +50,7 @@ static const struct opt opts[] = {
     {"LISTEN_MODE", OPT_MODE, "0660", OFF(listen_mode), 0, 0777,
      "permissions of a unix socket cordgate creates (octal)"},
     {"WORKERS", OPT_WORKERS, "auto", OFF(workers), 0, 1024,
-     "worker processes; 0 = single process; auto = 2 per CPU, at least 4, "
+     "worker processes; 0 = single process; auto = 4 per CPU, at least 4, "
      "or one process under mod_fcgid, multiwatch and spawn-fcgi -F"},
     {"MAX_REQUESTS", OPT_UINT, "0", OFF(max_requests), 0, ULONG_MAX,
      "requests before a worker is recycled; 0 = never"},
@@ -99,13 +99,14 @@ config_default_workers(void)
     if (n < 1)
         n = 1;
     /*
-     * 2 per CPU, measured by bench/run.sh's worker sweep (2, 4, 8, 16 on two
-     * CPUs: 4 as fast as 2 and ahead of 8 and 16, where the workers only
-     * crowd nginx and PostgreSQL off the CPUs); at least 4, so that workers
-     * waiting on a commit leave others to run; within CORDGATE_WORKERS'
-     * own limit.
+     * 4 per CPU, at least 4, as bench/run.sh's worker sweep measured: with
+     * commits synced to disk (--fsync) PUT users ran 4665 req/s with 8
+     * workers on two CPUs, against 3419 with 4 and 3185 with 2, since each
+     * worker waits out its commit.  (With fsync off, fewer workers win on
+     * CPU-only endpoints; production syncs.)  Within CORDGATE_WORKERS' own
+     * limit.
      */
-    return n * 2 < 4 ? 4 : n * 2 > 1024 ? 1024 : (unsigned long)n * 2;
+    return n * 4 < 4 ? 4 : n * 4 > 1024 ? 1024 : (unsigned long)n * 4;
 }
 
 /* Decimal with an optional unit suffix from units; *mult gets its factor. */

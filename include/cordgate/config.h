@@ -45,7 +45,7 @@ int config_load(struct config *c, const char *file, char *err,
 void config_free(struct config *c);
 /* One line per variable: name, default and what it does. */
 void config_print_help(FILE *out);
-/* The default worker count: 2 per CPU, at least 4. */
+/* The default worker count: 4 per CPU, at least 4. */
 unsigned long config_default_workers(void);
 
 #endif

@@ -86,7 +86,7 @@ expected_default_workers(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-    unsigned long n = cpus * 2 > 4 ? (unsigned long)cpus * 2 : 4;
+    unsigned long n = cpus * 4 > 4 ? (unsigned long)cpus * 4 : 4;
 
     return n > 1024 ? 1024 : n;
 }
@@ -119,7 +119,7 @@ Test(config, defaults)
     assert_freed(&c);
 }
 
-Test(config, default_workers_is_two_per_cpu_at_least_four)
+Test(config, default_workers_is_four_per_cpu_at_least_four)
 {
     cr_assert_eq(config_default_workers(), expected_default_workers());
 }
