@@ -676,10 +676,10 @@ if ((KEEP)); then
 else
     check "graceful shutdown" shutdown_check
 fi
-if ((EUID == 0)) && command -v unshare >/dev/null; then
+if ((EUID == 0)) && unshare --mount --propagation private true 2>/dev/null; then
     check "syslog" syslog_check
 else
-    skip "syslog" "needs root for a private /dev/log"
+    skip "syslog" "needs root and mount namespaces for a private /dev/log"
 fi
 check "sanitizer reports" sanitizer_check
 # The EXIT trap stops the rest, cleans up and prints the summary.
