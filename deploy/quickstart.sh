@@ -51,11 +51,7 @@ DEV_ENV=$VAR/dev.env
 BUILD=$ROOT/build
 BIN=$BUILD/cordgate
 
-usage() {
-    # The comment block at the top of this file, without the # marks.
-    awk 'NR == 1 { next } !/^#/ { exit } !/shellcheck/ { sub(/^# ?/, ""); print }' \
-        "${BASH_SOURCE[0]}"
-}
+usage() { header_usage "${BASH_SOURCE[0]}"; }
 
 COMMAND=start
 DETACH=0

@@ -108,6 +108,7 @@ static enum cg_err
 access_token(struct request *r, const struct jwt *t)
 {
     struct json_object *sid = NULL;
+    const char *session_id;
     enum session_state state;
     int64_t expires_ms;
     struct app *app;
@@ -127,19 +128,19 @@ access_token(struct request *r, const struct jwt *t)
     app = arena_calloc(r->arena, 1, sizeof(*app));
     if (app == NULL)
         return CG_ERR_INTERNAL;
+    session_id = json_object_get_string(sid);
     /* Only valid sessions are cached, each until its expiry at the latest. */
-    if (cached(r, r->ctx->sessions, json_object_get_string(sid), app)) {
+    if (cached(r, r->ctx->sessions, session_id, app)) {
         r->app = app;
         return CG_ERR_OK;
     }
-    e = store_session_get(r->ctx->db, r->arena, r->deadline_ms,
-                          json_object_get_string(sid), &state, app,
-                          &expires_ms);
+    e = store_session_get(r->ctx->db, r->arena, r->deadline_ms, session_id,
+                          &state, app, &expires_ms);
     if (e != CG_ERR_OK)
         return e;
     if (state == SESSION_VALID && r->ctx->sessions != NULL)
-        cache_put(r->ctx->sessions, json_object_get_string(sid), app,
-                  clock_wall_millis(), expires_ms);
+        cache_put(r->ctx->sessions, session_id, app, clock_wall_millis(),
+                  expires_ms);
     switch (state) {
     case SESSION_MISSING:
         return fail(r, CG_ERR_INVALID_ACCESS_TOKEN, "No valid session found.");

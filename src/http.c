@@ -245,51 +245,56 @@ http_param(const struct request *r, const char *name)
     return r->src ? r->src->param(r->src->ud, name) : NULL;
 }
 
+/*
+ * The next pair of the query string at or after *pos whose decoded name is
+ * name: *eq is its '=' (NULL when it has none), *pend its end, and *pos
+ * moves past it.
+ */
+static bool
+query_next(struct request *r, const char *name, const char **pos,
+           const char **eq, const char **pend)
+{
+    const char *end = r->query.p + r->query.len;
+    size_t nlen = strlen(name);
+
+    while (*pos != NULL && *pos < end) {
+        const char *p = *pos, *amp = memchr(p, '&', (size_t)(end - p));
+        struct str key;
+
+        *pend = amp ? amp : end;
+        *eq = memchr(p, '=', (size_t)(*pend - p));
+        *pos = amp ? amp + 1 : NULL;
+        if (http_percent_decode(r->arena, p, (size_t)((*eq ? *eq : *pend) - p),
+                                true, &key) == 0 &&
+            key.len == nlen && memcmp(key.p, name, nlen) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool
 http_query_get(struct request *r, const char *name, struct str *out)
 {
-    const char *p = r->query.p, *end = r->query.p + r->query.len;
-    size_t nlen = strlen(name);
+    const char *pos = r->query.p, *eq, *pend;
 
-    while (p != NULL && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *pend = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(pend - p));
-        struct str key;
-
-        if (http_percent_decode(r->arena, p, (size_t)((eq ? eq : pend) - p),
-                                true, &key) == 0 &&
-            key.len == nlen && memcmp(key.p, name, nlen) == 0) {
-            if (eq == NULL) {
-                *out = STR_LIT("");
-                return true;
-            }
-            return http_percent_decode(r->arena, eq + 1,
-                                       (size_t)(pend - eq - 1), true, out) == 0;
-        }
-        p = amp ? amp + 1 : NULL;
+    if (!query_next(r, name, &pos, &eq, &pend))
+        return false;
+    if (eq == NULL) {
+        *out = STR_LIT("");
+        return true;
     }
-    return false;
+    return http_percent_decode(r->arena, eq + 1, (size_t)(pend - eq - 1), true,
+                               out) == 0;
 }
 
 size_t
 http_query_count(struct request *r, const char *name)
 {
-    const char *p = r->query.p, *end = r->query.p + r->query.len;
-    size_t nlen = strlen(name), n = 0;
+    const char *pos = r->query.p, *eq, *pend;
+    size_t n = 0;
 
-    while (p != NULL && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *pend = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(pend - p));
-        struct str key;
-
-        if (http_percent_decode(r->arena, p, (size_t)((eq ? eq : pend) - p),
-                                true, &key) == 0 &&
-            key.len == nlen && memcmp(key.p, name, nlen) == 0)
-            n++;
-        p = amp ? amp + 1 : NULL;
-    }
+    while (query_next(r, name, &pos, &eq, &pend))
+        n++;
     return n;
 }
 

@@ -134,21 +134,32 @@ decode_segment(struct arena *a, struct str seg, struct str *bytes)
     return JWT_OK;
 }
 
+/* JSON text into *out; `invalid` is the status for text that is not JSON. */
 static enum jwt_status
-parse_header(struct arena *a, struct str bytes, struct jwt *out)
+parse_json(struct arena *a, struct str bytes, struct json_object **out,
+           enum jwt_status invalid)
 {
-    struct str typ;
-
-    switch (json_parse(a, bytes.p, bytes.len, &out->header)) {
+    switch (json_parse(a, bytes.p, bytes.len, out)) {
     case JSON_PARSE_OK:
-        break;
+        return JWT_OK;
     case JSON_PARSE_NOMEM:
         return JWT_INTERNAL;
     case JSON_PARSE_INVALID:
     case JSON_PARSE_BAD_UTF8:
     case JSON_PARSE_TOO_DEEP:
-        return JWT_INVALID_TOKEN;
+        break;
     }
+    return invalid;
+}
+
+static enum jwt_status
+parse_header(struct arena *a, struct str bytes, struct jwt *out)
+{
+    struct str typ;
+    enum jwt_status st = parse_json(a, bytes, &out->header, JWT_INVALID_TOKEN);
+
+    if (st != JWT_OK)
+        return st;
     /* jws.decode gives up on a falsy header. */
     if (!json_is_truthy(out->header))
         return JWT_INVALID_TOKEN;
@@ -162,16 +173,11 @@ parse_header(struct arena *a, struct str bytes, struct jwt *out)
 static enum jwt_status
 parse_payload(struct arena *a, struct str bytes, struct jwt *out)
 {
-    switch (json_parse(a, bytes.p, bytes.len, &out->payload)) {
-    case JSON_PARSE_OK:
-        break;
-    case JSON_PARSE_NOMEM:
-        return JWT_INTERNAL;
-    case JSON_PARSE_INVALID:
-    case JSON_PARSE_BAD_UTF8:
-    case JSON_PARSE_TOO_DEEP:
-        return JWT_PAYLOAD_NOT_JSON;
-    }
+    enum jwt_status st =
+        parse_json(a, bytes, &out->payload, JWT_PAYLOAD_NOT_JSON);
+
+    if (st != JWT_OK)
+        return st;
     out->payload_is_json = true;
     if (!json_object_is_type(out->payload, json_type_object))
         return JWT_PAYLOAD_NOT_OBJECT;

@@ -224,8 +224,6 @@ worker_fini(struct worker *w)
     cache_destroy(w->ctx.apps);
     cache_destroy(w->ctx.sessions);
     free(w->ctx.access_secret);
-    free(w->ctx.test_app_id);
-    free(w->ctx.test_app_secret);
     arena_destroy(w->arena);
 }
 

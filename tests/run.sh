@@ -28,11 +28,7 @@ source "$ROOT/tests/lib/pg.sh"
 # shellcheck source=lib/nginx.sh
 source "$ROOT/tests/lib/nginx.sh"
 
-usage() {
-    # The comment block at the top of this file, without the # marks.
-    awk 'NR == 1 { next } !/^#/ { exit } !/shellcheck/ { sub(/^# ?/, ""); print }' \
-        "${BASH_SOURCE[0]}"
-}
+usage() { header_usage "${BASH_SOURCE[0]}"; }
 
 QUICK=0
 KEEP=0

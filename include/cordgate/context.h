@@ -20,9 +20,6 @@ struct context {
     struct cache *sessions;
     /* The access-token signing secret, loaded on first use (malloc'd). */
     char *access_secret;
-    /* The test-token app's id and secret, loaded on first use (malloc'd). */
-    char *test_app_id;
-    char *test_app_secret;
 };
 
 int64_t clock_wall_seconds(void);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cordgate/arena.h"
+#include "cordgate/auth.h"
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/handlers.h"
@@ -73,49 +74,32 @@ allow_origin(struct request *r)
            http_add_header(r, "Vary", "Origin");
 }
 
-/* The signing app, loaded once per worker. */
+/* The signing app, from the worker's app cache (auth_app_get). */
 static enum cg_err
-signing_app(struct request *r, const char **id, const char **secret)
+signing_app(struct request *r, struct app *app)
 {
-    struct context *c = r->ctx;
+    enum cg_err e = auth_app_get(r, r->ctx->cfg->test_app_id, app);
 
-    if (c->test_app_secret == NULL) {
-        struct app app;
-        enum cg_err e = store_app_get(c->db, r->arena, r->deadline_ms,
-                                      c->cfg->test_app_id, &app);
-
-        if (e == CG_ERR_PROJECT_NOT_FOUND) {
-            log_error("CORDGATE_TEST_APP_ID %s is not an app",
-                      c->cfg->test_app_id);
-            return CG_ERR_INTERNAL;
-        }
-        if (e != CG_ERR_OK)
-            return e;
-        c->test_app_id = strdup(app.id);
-        c->test_app_secret = strdup(app.secret);
-        if (c->test_app_id == NULL || c->test_app_secret == NULL) {
-            free(c->test_app_id);
-            c->test_app_id = NULL;
-            return CG_ERR_INTERNAL;
-        }
+    if (e == CG_ERR_PROJECT_NOT_FOUND) {
+        log_error("CORDGATE_TEST_APP_ID %s is not an app",
+                  r->ctx->cfg->test_app_id);
+        return CG_ERR_INTERNAL;
     }
-    *id = c->test_app_id;
-    *secret = c->test_app_secret;
-    return CG_ERR_OK;
+    return e;
 }
 
 enum cg_err
 handle_test_token_get(struct request *r)
 {
     const struct test_users *tu = &r->ctx->cfg->test_users;
-    const char *app_id, *secret;
+    struct app app;
     struct buf payload, token;
     int64_t now;
     enum cg_err e;
 
     if (allow_origin(r) != 0)
         return CG_ERR_INTERNAL;
-    e = signing_app(r, &app_id, &secret);
+    e = signing_app(r, &app);
     if (e != CG_ERR_OK)
         return e;
     now = r->ctx->now();
@@ -124,14 +108,14 @@ handle_test_token_get(struct request *r)
     if (buf_append_str(&payload,
                        tu->payload_prefixes[user_index(r, tu->count)]) ||
         buf_append_str(&payload, "\"project_id\":\"") ||
-        buf_append_str(&payload, app_id) ||
+        buf_append_str(&payload, app.id) ||
         buf_append_str(&payload, "\",\"iat\":") ||
         buf_append_int(&payload, now) ||
         buf_append_str(&payload, ",\"exp\":") ||
         buf_append_int(&payload, now + CLIENT_TOKEN_TTL) ||
         buf_append_char(&payload, '}') ||
-        jwt_sign(&token, JWT_HS512, payload.data, payload.len, secret,
-                 strlen(secret)) ||
+        jwt_sign(&token, JWT_HS512, payload.data, payload.len, app.secret,
+                 strlen(app.secret)) ||
         buf_append_str(&r->out, "{\"clientAuthToken\":\"") ||
         buf_append(&r->out, token.data, token.len) ||
         buf_append_str(&r->out, "\"}"))

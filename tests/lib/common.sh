@@ -39,6 +39,13 @@ die() {
     exit 1
 }
 
+# header_usage FILE: the comment block at the top of FILE (after the #!
+# line), without the # marks and the shellcheck directives: a script's help.
+header_usage() {
+    awk 'NR == 1 { next } !/^#/ { exit } !/shellcheck/ { sub(/^# ?/, ""); print }' \
+        "$1"
+}
+
 # section TITLE: a visible header between the stages of a long run.
 section() {
     printf '\n%s==> %s%s\n' "$COMMON_BOLD" "$*" "$COMMON_RESET" >&2
