@@ -34,6 +34,8 @@ struct metrics {
     uint64_t restarts[WORKER_EXIT__COUNT];
     uint64_t db_errors;
     uint64_t workers;
+    uint64_t connections;
+    uint64_t kept; /* a gauge: adds of -1 wrap */
     struct route_counters routes[];
 };
 
@@ -103,6 +105,20 @@ metrics_count_db_error(struct metrics *m)
 {
     if (m != NULL)
         add(&m->db_errors, 1);
+}
+
+void
+metrics_count_connection(struct metrics *m)
+{
+    if (m != NULL)
+        add(&m->connections, 1);
+}
+
+void
+metrics_add_kept(struct metrics *m, int delta)
+{
+    if (m != NULL)
+        add(&m->kept, (uint64_t)(int64_t)delta);
 }
 
 void
@@ -252,7 +268,17 @@ metrics_render(struct metrics *m, struct buf *out)
                       "cordgate_database_errors_total %llu\n"
                       "# HELP cordgate_workers Configured worker processes.\n"
                       "# TYPE cordgate_workers gauge\n"
-                      "cordgate_workers %llu\n",
+                      "cordgate_workers %llu\n"
+                      "# HELP cordgate_fastcgi_connections_total FastCGI "
+                      "connections accepted from the web server.\n"
+                      "# TYPE cordgate_fastcgi_connections_total counter\n"
+                      "cordgate_fastcgi_connections_total %llu\n"
+                      "# HELP cordgate_fastcgi_connections_kept FastCGI "
+                      "connections kept open for the next request.\n"
+                      "# TYPE cordgate_fastcgi_connections_kept gauge\n"
+                      "cordgate_fastcgi_connections_kept %llu\n",
                       (unsigned long long)get(&m->db_errors),
-                      (unsigned long long)get(&m->workers));
+                      (unsigned long long)get(&m->workers),
+                      (unsigned long long)get(&m->connections),
+                      (unsigned long long)get(&m->kept));
 }

@@ -1,4 +1,5 @@
-/* A worker: accept loop, one request at a time, its own database link. */
+/* A worker: one request at a time, its own database link, and the
+ * connections the web server asked it to keep. */
 #include "cordgate/worker.h"
 
 #include <errno.h>
@@ -27,12 +28,32 @@
 #define ARENA_OVERHEAD (32u << 20)
 /* Apps and sessions each worker keeps (cache.h). */
 #define CACHE_SLOTS 256
+/* Connections kept at the web server's request (FCGI_KEEP_CONN) per worker;
+ * past this a connection is closed after its answer. */
+#define KEPT_MAX 128
 
+/* What an epoll event is about: data.u64 is one of these, or EV_KEPT plus
+ * the kept connection's slot. */
+enum { EV_LISTEN, EV_SIGNAL, EV_KEPT };
+
+/*
+ * Keep-alive (deployment spec §0 rule 4): nginx fastcgi_keep_conn and
+ * Apache enablereuse ask the application to keep the connection open after
+ * its answer.  A worker that then blocked reading the next request from it
+ * would be pinned, and more kept connections than workers would hang the
+ * pool.  A worker that closed it anyway would race the web server, which may
+ * already be sending the next request down what it thinks is a live
+ * connection (Apache answers that request 503).  So a worker keeps it, and
+ * waits for the next request on all its kept connections and the listening
+ * socket at once: a kept connection costs a descriptor, never the worker.
+ */
 struct worker {
     const struct config *cfg;
     struct context ctx;
     struct arena *arena;
-    FCGX_Request fcgx;
+    FCGX_Request fresh;          /* accepts new connections */
+    FCGX_Request kept[KEPT_MAX]; /* ipcFd < 0: a free slot */
+    unsigned nkept;
     unsigned long served;
     unsigned flags;
     uint64_t id_state;
@@ -63,9 +84,9 @@ fcgx_read(void *ud, char *dst, size_t n)
 
 /* The client's X-Request-Id when it is short and plain, else our own. */
 static void
-set_request_id(struct worker *w, struct request *r)
+set_request_id(struct worker *w, FCGX_Request *req, struct request *r)
 {
-    const char *given = FCGX_GetParam("HTTP_X_REQUEST_ID", w->fcgx.envp);
+    const char *given = FCGX_GetParam("HTTP_X_REQUEST_ID", req->envp);
     size_t i, n = given ? strlen(given) : 0;
 
     for (i = 0; i < n && n < sizeof(r->id); i++) {
@@ -88,9 +109,9 @@ set_request_id(struct worker *w, struct request *r)
 }
 
 static void
-serve_one(struct worker *w)
+serve_one(struct worker *w, FCGX_Request *req)
 {
-    struct http_source src = {fcgx_param, fcgx_read, &w->fcgx};
+    struct http_source src = {fcgx_param, fcgx_read, req};
     struct request r;
     struct buf response;
     size_t route;
@@ -101,7 +122,7 @@ serve_one(struct worker *w)
     r.ctx = &w->ctx;
     r.started_ns = clock_mono_ns();
     r.deadline_ms = r.started_ns / 1000000 + w->cfg->request_timeout_ms;
-    set_request_id(w, &r);
+    set_request_id(w, req, &r);
     log_set_request_id(r.id);
 
     e = http_request_init(&r, w->arena, &src, w->cfg->max_body,
@@ -120,9 +141,9 @@ serve_one(struct worker *w)
                                   "\"internal server error\"}";
 
         r.status = 500;
-        FCGX_PutStr(oom, sizeof(oom) - 1, w->fcgx.out);
+        FCGX_PutStr(oom, sizeof(oom) - 1, req->out);
     } else {
-        FCGX_PutStr(response.data, (int)response.len, w->fcgx.out);
+        FCGX_PutStr(response.data, (int)response.len, req->out);
     }
     seconds = (double)(clock_mono_ns() - r.started_ns) / 1e9;
     metrics_count_request(w->ctx.metrics, route, r.status, seconds);
@@ -164,8 +185,12 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
 {
     struct epoll_event ev;
     sigset_t set;
+    unsigned i;
 
     memset(w, 0, sizeof(*w));
+    w->fresh.ipcFd = -1;
+    for (i = 0; i < KEPT_MAX; i++)
+        w->kept[i].ipcFd = -1;
     w->cfg = cfg;
     w->listen_fd = listen_fd;
     w->epfd = w->sigfd = -1;
@@ -196,18 +221,16 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
         return -1;
     /* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all. */
     ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.fd = listen_fd;
+    ev.data.u64 = EV_LISTEN;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
         return -1;
     ev.events = EPOLLIN;
-    ev.data.fd = w->sigfd;
+    ev.data.u64 = EV_SIGNAL;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) != 0)
         return -1;
 
-    /* Close after every response even when the web server asked to keep the
-     * connection (see worker_run): a kept connection pins this worker and
-     * starves the pool.  supervisor_run() told libfcgi not to linger. */
-    if (FCGX_Init() != 0 || FCGX_InitRequest(&w->fcgx, listen_fd, 0) != 0)
+    /* supervisor_run() told libfcgi not to linger on a close. */
+    if (FCGX_Init() != 0 || FCGX_InitRequest(&w->fresh, listen_fd, 0) != 0)
         return -1;
     return 0;
 }
@@ -215,7 +238,12 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
 static void
 worker_fini(struct worker *w)
 {
-    FCGX_Free(&w->fcgx, 1);
+    unsigned i;
+
+    FCGX_Free(&w->fresh, 1);
+    for (i = 0; i < KEPT_MAX; i++)
+        if (w->kept[i].ipcFd >= 0)
+            FCGX_Free(&w->kept[i], 1);
     if (w->epfd >= 0)
         close(w->epfd);
     if (w->sigfd >= 0)
@@ -227,53 +255,157 @@ worker_fini(struct worker *w)
     arena_destroy(w->arena);
 }
 
+/* Whether the worker recycles (CORDGATE_MAX_REQUESTS) after one more. */
+static int
+last_request(const struct worker *w)
+{
+    return w->cfg->max_requests > 0 && w->served + 1 >= w->cfg->max_requests;
+}
+
+/*
+ * Answer the request read into req, then keep its connection when the web
+ * server asked for that and keep is set, else close it.  Returns 1 when the
+ * connection stays open.
+ */
+static int
+answer(struct worker *w, FCGX_Request *req, int keep)
+{
+    if (!keep)
+        req->keepConnection = 0;
+    serve_one(w, req);
+    /* Sends the end of the answer; closes on !keepConnection or an error. */
+    FCGX_Finish_r(req);
+    arena_reset(w->arena);
+    w->served++;
+    return req->ipcFd >= 0;
+}
+
+/* A new connection from the listening socket, and its first request. */
+static void
+serve_new(struct worker *w, int keep)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+    unsigned slot;
+
+    /* The listening socket is non-blocking: another worker may have taken
+     * the connection, and then accept says EAGAIN. */
+    if (FCGX_Accept_r(&w->fresh) < 0)
+        return;
+    metrics_count_connection(w->ctx.metrics);
+    if (!answer(w, &w->fresh, keep && w->nkept < KEPT_MAX))
+        return;
+    for (slot = 0; w->kept[slot].ipcFd >= 0; slot++)
+        ;
+    ev.data.u64 = EV_KEPT + slot;
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->fresh.ipcFd, &ev) != 0) {
+        log_warn("epoll_ctl: %s", strerror(errno));
+        FCGX_Free(&w->fresh, 1);
+        return;
+    }
+    /* After FCGX_Finish_r the request holds no stream or parameter, only
+     * the connection: it moves to the slot as it is.  Without a listening
+     * socket, FCGX_Accept_r on the slot cannot accept another connection
+     * when this one ends. */
+    w->kept[slot] = w->fresh;
+    w->kept[slot].listen_sock = -1;
+    w->nkept++;
+    metrics_add_kept(w->ctx.metrics, 1);
+    w->fresh.ipcFd = -1;
+    w->fresh.keepConnection = 0;
+}
+
+/* The next request on a kept connection, or its end. */
+static void
+serve_kept(struct worker *w, unsigned slot, int keep)
+{
+    FCGX_Request *req = &w->kept[slot];
+
+    if (req->ipcFd < 0)
+        return;
+    /* On EOF or a bad record libfcgi closes the connection (and epoll
+     * forgets it) and returns < 0. */
+    if (FCGX_Accept_r(req) < 0 || !answer(w, req, keep)) {
+        req->ipcFd = -1;
+        w->nkept--;
+        metrics_add_kept(w->ctx.metrics, -1);
+    }
+}
+
+/*
+ * Before the worker exits: a request already sent on a kept connection is
+ * answered, then every kept connection is closed.  One sent later meets a
+ * closed connection, as with any server that stops; nginx retries it on
+ * another connection.
+ */
+static void
+close_kept(struct worker *w)
+{
+    struct epoll_event evs[KEPT_MAX + 2];
+    int i, n;
+
+    if (w->nkept == 0)
+        return;
+    n = epoll_wait(w->epfd, evs, KEPT_MAX + 2, 0);
+    for (i = 0; i < n; i++)
+        if (evs[i].data.u64 >= EV_KEPT)
+            serve_kept(w, (unsigned)(evs[i].data.u64 - EV_KEPT), 0);
+    for (i = 0; i < KEPT_MAX; i++)
+        if (w->kept[i].ipcFd >= 0) {
+            FCGX_Free(&w->kept[i], 1);
+            w->nkept--;
+            metrics_add_kept(w->ctx.metrics, -1);
+        }
+}
+
 int
 worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
            unsigned flags)
 {
-    struct worker w;
-    int status = 0;
+    struct worker *w;
+    int status = 0, stop = 0;
 
-    if (worker_init(&w, cfg, listen_fd, m) != 0) {
+    /* The kept-connection table makes it too big for the stack. */
+    w = malloc(sizeof(*w));
+    if (w == NULL || worker_init(w, cfg, listen_fd, m) != 0) {
         log_error("worker cannot start: %s", strerror(errno));
-        worker_fini(&w);
+        if (w != NULL)
+            worker_fini(w);
+        free(w);
         return 1;
     }
-    w.flags = flags;
+    w->flags = flags;
     log_debug("worker ready");
-    for (;;) {
-        struct epoll_event evs[2];
-        int i, n, readable = 0, stop = 0;
+    while (!stop) {
+        struct epoll_event evs[64];
+        int i, n, accept_one = 0;
 
-        n = epoll_wait(w.epfd, evs, 2, -1);
+        n = epoll_wait(w->epfd, evs, 64, -1);
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
             status = 1;
             break;
         }
-        for (i = 0; i < n; i++) {
-            if (evs[i].data.fd == w.sigfd)
-                stop |= handle_signals(&w);
-            else
-                readable = 1;
+        for (i = 0; i < n; i++)
+            if (evs[i].data.u64 == EV_SIGNAL)
+                stop |= handle_signals(w);
+        /* A request on a kept connection can only be answered here; a new
+         * connection may go to any worker. */
+        for (i = 0; i < n && !stop; i++) {
+            if (evs[i].data.u64 == EV_LISTEN)
+                accept_one = 1;
+            else if (evs[i].data.u64 >= EV_KEPT)
+                serve_kept(w, (unsigned)(evs[i].data.u64 - EV_KEPT),
+                           !last_request(w));
         }
-        if (stop)
-            break;
-        if (!readable)
-            continue;
-        /* The listening socket is non-blocking: another worker may have
-         * taken the connection, and then accept says EAGAIN. */
-        if (FCGX_Accept_r(&w.fcgx) < 0)
-            continue;
-        w.fcgx.keepConnection = 0;
-        serve_one(&w);
-        FCGX_Finish_r(&w.fcgx);
-        arena_reset(w.arena);
-        if (cfg->max_requests > 0 && ++w.served >= cfg->max_requests) {
-            log_debug("recycling after %lu requests", w.served);
-            break;
+        if (accept_one && !stop)
+            serve_new(w, !last_request(w));
+        if (cfg->max_requests > 0 && w->served >= cfg->max_requests) {
+            log_debug("recycling after %lu requests", w->served);
+            stop = 1;
         }
     }
-    worker_fini(&w);
+    close_kept(w);
+    worker_fini(w);
+    free(w);
     return status;
 }

@@ -23,6 +23,10 @@ void metrics_count_request(struct metrics *m, size_t route, int status,
                            double seconds);
 void metrics_count_restart(struct metrics *m, enum worker_exit why);
 void metrics_count_db_error(struct metrics *m);
+/* A FastCGI connection accepted. */
+void metrics_count_connection(struct metrics *m);
+/* Connections kept open for the web server (FCGI_KEEP_CONN): +1 or -1. */
+void metrics_add_kept(struct metrics *m, int delta);
 void metrics_set_workers(struct metrics *m, unsigned long n);
 int metrics_render(struct metrics *m, struct buf *out) CG_MUSTCHECK;
 

@@ -223,6 +223,21 @@ load() {
     "$SMOKE" --load "$3" "$4" --name "$1" "$2"
 }
 
+# connections_reused NAME URL: the front end kept its FastCGI connections
+# (nginx fastcgi_keep_conn, Apache enablereuse): cordgate's /metrics, read
+# through it, counts at most half as many connections accepted as requests.
+connections_reused() {
+    local name=$1 url=$2 m reqs conns kept
+    m=$(curl -fsS --max-time 10 "$url/metrics") || die "$name: GET /metrics failed"
+    reqs=$(awk '/^cordgate_requests_total[{ ]/ { n += $NF } END { print n + 0 }' <<<"$m")
+    conns=$(awk '$1 == "cordgate_fastcgi_connections_total" { print $2 }' <<<"$m")
+    kept=$(awk '$1 == "cordgate_fastcgi_connections_kept" { print $2 }' <<<"$m")
+    [[ -n "$conns" && -n "$kept" ]] || die "$name: no connection metrics"
+    log "$name: $reqs requests over $conns FastCGI connections, $kept kept open"
+    ((conns * 2 <= reqs)) ||
+        die "$name: the connections were not kept ($conns for $reqs requests)"
+}
+
 # no_secrets_in_logs DIR: no token, secret or password in any log under DIR.
 no_secrets_in_logs() {
     local dir=$1 f t bad=0
@@ -333,6 +348,7 @@ fe_nginx-tcp-keepalive() {
     nginx_site "$FE_DIR" "$FE_DIR/site.conf"
     smoke nginx-tcp "http://127.0.0.1:$port"
     load nginx-tcp "http://127.0.0.1:$port" 8 20
+    connections_reused nginx-tcp "http://127.0.0.1:$port"
 }
 
 # lighttpd_start DIR PORT SNIPPET [ENV...]: a private lighttpd on PORT with
@@ -494,8 +510,10 @@ fe_apache-proxy-fcgi() {
     wait_for_socket "$sock" 30 "$LAST_PID"
     apache_start "$FE_DIR" "$port" "" "$FE_DIR/cordgate-site.conf"
     smoke apache-proxy-fcgi "http://127.0.0.1:$port"
-    # enablereuse=on with more clients than workers must not hang.
+    # enablereuse=on with more clients than workers must not hang, nor get a
+    # 503 from a connection closed under Apache's feet.
     load apache-proxy-fcgi "http://127.0.0.1:$port" 8 20
+    connections_reused apache-proxy-fcgi "http://127.0.0.1:$port"
 }
 
 # mod_fcgid with the shared-hosting files: /home/alice becomes FE_DIR/home,

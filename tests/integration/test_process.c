@@ -274,70 +274,168 @@ fcgi_param(unsigned char *dst, const char *name, const char *value)
     return 2 + nl + vl;
 }
 
-/*
- * The keep-alive trap (deployment spec §0.4): a web server that asks to keep
- * the connection (FCGI_KEEP_CONN, nginx fastcgi_keep_conn, Apache
- * enablereuse) and keeps its end open must not pin the worker.  cordgate
- * answers, then closes at once, without waiting for the server's EOF
- * (libfcgi would wait 2 s for it per request).
- */
-Test(process, a_kept_connection_is_closed_at_once_after_the_answer)
+/* A connection to the spare socket, as a web server opens one. */
+static int
+fcgi_connect(void)
 {
-    static const char *const env[] = {"CORDGATE_WORKERS=1", NULL};
-    const char *path = it_env("CORDGATE_TEST_SPARE_SOCKET");
-    unsigned char out[1024], params[512], in[8192];
-    const unsigned char begin[8] = {0, 1, 1 /* FCGI_KEEP_CONN */};
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    size_t n = 0, p = 0, got = 0;
-    struct pollfd pfd;
-    struct it_response r;
-    long long t0;
-    ssize_t k;
-    int fd, eof = 0, i, since;
+    int fd;
 
-    master = it_start_cordgate(path, env);
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
+             it_env("CORDGATE_TEST_SPARE_SOCKET"));
     fd = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(fd >= 0);
     cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    p += fcgi_param(params + p, "REQUEST_METHOD", "GET");
-    p += fcgi_param(params + p, "REQUEST_URI", "/no-such-route");
+    return fd;
+}
+
+static void
+write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+        cr_assert(k > 0, "the connection is gone");
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/*
+ * One request on fd, with FCGI_KEEP_CONN when keep, and a body of body_len
+ * bytes; reads the answer up to its END_REQUEST record (the worker may still
+ * be starting: up to 5 s).  Returns the status of its Status: line, or -1
+ * when the connection ended or nothing came.
+ */
+static int
+fcgi_exchange(int fd, int keep, const char *method, const char *uri,
+              size_t body_len)
+{
+    static unsigned char in[1 << 16], chunk[4096];
+    unsigned char out[1024], params[512], begin[8] = {0, 1, 0};
+    size_t n = 0, p = 0, got = 0, off = 0, sent;
+    char cl[32];
+    int i;
+
+    begin[2] = keep ? 1 /* FCGI_KEEP_CONN */ : 0;
+    snprintf(cl, sizeof(cl), "%zu", body_len);
+    p += fcgi_param(params + p, "REQUEST_METHOD", method);
+    p += fcgi_param(params + p, "REQUEST_URI", uri);
+    p += fcgi_param(params + p, "CONTENT_LENGTH", cl);
+    p += fcgi_param(params + p, "CONTENT_TYPE", "application/json");
     n += fcgi_record(out + n, 1, begin, sizeof(begin)); /* BEGIN_REQUEST */
     n += fcgi_record(out + n, 4, params, p);            /* PARAMS */
     n += fcgi_record(out + n, 4, "", 0);
-    n += fcgi_record(out + n, 5, "", 0); /* STDIN, empty */
-    cr_assert_eq(write(fd, out, n), (ssize_t)n);
-    /* Read the answer (the worker may still be starting: up to 5 s), then
-     * wait for the close: 1 s, where libfcgi's lingering close takes 2 s.
-     * Our end stays open throughout. */
-    for (i = 0, since = -1; !eof && i < 100 && (since < 0 || i - since < 20);
-         i++) {
-        pfd = (struct pollfd){fd, POLLIN, 0};
+    write_all(fd, out, n);
+    memset(chunk, 'x', sizeof(chunk) - 8);
+    for (sent = 0; sent < body_len; sent += n - 8) {
+        n = body_len - sent < sizeof(chunk) - 8 ? body_len - sent
+                                                : sizeof(chunk) - 8;
+        n = fcgi_record(chunk, 5, chunk + 8, n); /* STDIN */
+        write_all(fd, chunk, n);
+    }
+    write_all(fd, out, fcgi_record(out, 5, "", 0));
+
+    for (i = 0; i < 100; i++) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        ssize_t k;
+
         if (poll(&pfd, 1, 50) != 1)
             continue;
         k = read(fd, in + got, sizeof(in) - got);
-        cr_assert(k >= 0);
-        if (k == 0)
-            eof = 1;
-        else if (since < 0)
-            since = i;
+        if (k <= 0)
+            return -1;
         got += (size_t)k;
+        /* Walk the records; stop at END_REQUEST (type 3). */
+        while (got - off >= 8) {
+            size_t len = (size_t)in[off + 4] << 8 | in[off + 5];
+            size_t whole = 8 + len + in[off + 6];
+            const unsigned char *st;
+
+            if (got - off < whole)
+                break;
+            if (in[off + 1] == 3) {
+                st = memmem(in, got, "Status: ", 8);
+                return st ? atoi((const char *)st + 8) : 200;
+            }
+            off += whole;
+        }
     }
-    cr_assert(got > 16 && memmem(in, got, "Status: 404", 11) != NULL,
-              "no answer within 5 s");
-    cr_assert(eof, "cordgate kept the connection open for 1 s after its "
-                   "answer (FCGI_KEEP_CONN honoured)");
-    /* The one worker is free at once for the next connection, while ours
-     * is still open: it does not linger for our EOF. */
-    t0 = it_now_ms();
-    it_http("GET", spare("/no-such-route"), NULL, 0, NULL, &r);
-    cr_assert_eq(r.status, 404);
-    it_response_free(&r);
-    cr_assert_lt(it_now_ms() - t0, 1000,
-                 "the next request waited %lld ms: the worker lingered on "
-                 "the closed connection",
-                 it_now_ms() - t0);
-    close(fd);
+    return -1;
+}
+
+/* Whether fd is still open at its other end after ms milliseconds. */
+static int
+still_open(int fd, int ms)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+    char c;
+
+    if (poll(&pfd, 1, ms) == 0)
+        return 1;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/*
+ * The keep-alive trap (deployment spec §0.4): web servers that keep their
+ * connections (FCGI_KEEP_CONN: nginx fastcgi_keep_conn, Apache enablereuse)
+ * get them kept, and more kept connections than workers never pin the pool.
+ * A worker waits on all its kept connections and the listening socket at
+ * once.  Closing a kept connection instead would race a server that already
+ * sends the next request down it.
+ */
+Test(process, kept_connections_stay_open_and_never_pin_the_pool)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=1",
+                                      "CORDGATE_MAX_BODY=2048", NULL};
+    struct it_response r;
+    long long t0;
+    int fd[3], i, round;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    for (i = 0; i < 3; i++)
+        fd[i] = fcgi_connect();
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < 3; i++) {
+            int k = round % 2 ? 2 - i : i; /* the order changes */
+
+            cr_assert_eq(fcgi_exchange(fd[k], 1, "GET", "/no-such-route", 0),
+                         404, "round %d, connection %d", round, k);
+        }
+        /* The one worker holds three kept connections and still takes a
+         * new one at once (nginx here closes its connections). */
+        t0 = it_now_ms();
+        it_http("GET", spare("/no-such-route"), NULL, 0, NULL, &r);
+        cr_assert_eq(r.status, 404);
+        it_response_free(&r);
+        cr_assert_lt(it_now_ms() - t0, 1000,
+                     "a new connection waited %lld ms beside kept ones",
+                     it_now_ms() - t0);
+    }
+    for (i = 0; i < 3; i++)
+        cr_assert(still_open(fd[i], 200), "connection %d was closed", i);
+
+    /* A body over CORDGATE_MAX_BODY is refused and read to its end: the
+     * connection serves the next request. */
+    cr_assert_eq(fcgi_exchange(fd[0], 1, "PUT", "/v1/users/k", 100000), 413);
+    cr_assert_eq(fcgi_exchange(fd[0], 1, "GET", "/no-such-route", 0), 404);
+
+    /* The server closes one: the others go on. */
+    close(fd[1]);
+    cr_assert_eq(fcgi_exchange(fd[2], 1, "GET", "/no-such-route", 0), 404);
+
+    /* Without FCGI_KEEP_CONN the worker closes at once after the answer. */
+    cr_assert_eq(fcgi_exchange(fd[2], 0, "GET", "/no-such-route", 0), 404);
+    cr_assert(!still_open(fd[2], 1000),
+              "the connection stayed open without FCGI_KEEP_CONN");
+
+    /* A stopping worker answers what was sent, then closes what it kept. */
+    cr_assert_eq(kill(master, SIGTERM), 0);
+    cr_assert(!still_open(fd[0], 5000), "a kept connection outlived the stop");
+    cr_assert_eq(it_wait(master, 5000), 0);
+    master = 0;
+    close(fd[0]);
+    close(fd[2]);
 }
 
 Test(config, bad_values_exit_2_with_one_line)

@@ -305,12 +305,33 @@ Test(metrics, workers_is_a_gauge_that_is_set_not_added)
     cr_assert_not_null(strstr(text, "# TYPE cordgate_workers gauge\n"));
 }
 
+Test(metrics, kept_connections_go_up_and_down)
+{
+    const char *text;
+    int i;
+
+    for (i = 0; i < 5; i++)
+        metrics_count_connection(metrics);
+    metrics_add_kept(metrics, 1);
+    metrics_add_kept(metrics, 1);
+    metrics_add_kept(metrics, 1);
+    metrics_add_kept(metrics, -1);
+    text = render();
+    cr_assert_eq(sample(text, "cordgate_fastcgi_connections_total"), 5);
+    cr_assert_eq(sample(text, "cordgate_fastcgi_connections_kept"), 2);
+    metrics_add_kept(metrics, -1);
+    metrics_add_kept(metrics, -1);
+    cr_assert_eq(sample(render(), "cordgate_fastcgi_connections_kept"), 0);
+}
+
 Test(metrics, null_metrics_are_ignored)
 {
     metrics_count_request(NULL, 0, 200, 0.1);
     metrics_count_restart(NULL, WORKER_EXIT_FAILED);
     metrics_count_db_error(NULL);
     metrics_set_workers(NULL, 4);
+    metrics_count_connection(NULL);
+    metrics_add_kept(NULL, 1);
     metrics_destroy(NULL);
 }
 
@@ -426,7 +447,7 @@ Test(metrics, every_family_is_contiguous_and_declared_first)
             current = fam;
         }
     }
-    cr_assert_eq(f.n, 5);
+    cr_assert_eq(f.n, 7);
     cr_assert_str_eq(f.name[0], "cordgate_requests_total");
     cr_assert_str_eq(f.type[0], "counter");
     cr_assert_str_eq(f.name[1], "cordgate_request_duration_seconds");
@@ -437,7 +458,12 @@ Test(metrics, every_family_is_contiguous_and_declared_first)
     cr_assert_str_eq(f.type[3], "counter");
     cr_assert_str_eq(f.name[4], "cordgate_workers");
     cr_assert_str_eq(f.type[4], "gauge");
+    cr_assert_str_eq(f.name[5], "cordgate_fastcgi_connections_total");
+    cr_assert_str_eq(f.type[5], "counter");
+    cr_assert_str_eq(f.name[6], "cordgate_fastcgi_connections_kept");
+    cr_assert_str_eq(f.type[6], "gauge");
     /* Per route row: 3 statuses, 11 buckets, sum and count; then 3 restart
-     * reasons, the database errors and the workers. */
-    cr_assert_eq(nsamples, (nroutes + 1) * (3 + 13) + 3 + 2);
+     * reasons, the database errors, the workers and the two connection
+     * samples. */
+    cr_assert_eq(nsamples, (nroutes + 1) * (3 + 13) + 3 + 2 + 2);
 }
