@@ -131,6 +131,11 @@ declare -A ENDPOINT_NAME=(
 PRELOAD=1000          # existing users e1..e1000
 SWEEP_WORKERS=(2 4 8 16)
 SWEEP_ENDPOINTS=(token put_old)
+# cordgate again through an nginx upstream with FastCGI keep-alive
+# (fastcgi_keep_conn on, keepalive 64), at 64 connections, right after its
+# main runs (no warm-up of its own): what one connect and close per request
+# costs. --quick runs every endpoint this way too.
+KA_ENDPOINTS=(token authorize put_old get_user)
 
 # ---------------------------------------------------------------- the plan
 #
@@ -139,7 +144,7 @@ SWEEP_ENDPOINTS=(token put_old)
 # writes it (string secrets, cluster) at 64 on the test token (signing) and
 # PUT existing (verifying an access token); single-process Node, both ways,
 # at 64 on the test token; the worker sweep on two endpoints at 64; the
-# ceilings. About 9 1/2 minutes with the default 10 s runs. Each (backend, endpoint) gets
+# ceilings. About 10 minutes with the default 10 s runs. Each (backend, endpoint) gets
 # one warm-up of WARMUP s at 64 connections before its measured runs.
 
 # plan_runs: print "backend endpoint conns..." lines of the full matrix.
@@ -168,7 +173,7 @@ plan_runs() {
 estimate_seconds() {
     local total=40 backend endpoint conns c
     if [[ $MODE == quick ]]; then
-        printf '%s\n' $((15 + ${#ENDPOINTS[@]} * (RUN_SECONDS + 1)))
+        printf '%s\n' $((15 + 2 * ${#ENDPOINTS[@]} * (RUN_SECONDS + 1)))
         return
     fi
     if [[ $MODE == scale ]]; then
@@ -179,6 +184,7 @@ estimate_seconds() {
         total=$((total + WARMUP))
         for c in $conns; do total=$((total + RUN_SECONDS)); done
     done < <(plan_runs)
+    total=$((total + ${#KA_ENDPOINTS[@]} * RUN_SECONDS))
     if want sweep; then
         total=$((total + (${#SWEEP_WORKERS[@]} - 1) * ${#SWEEP_ENDPOINTS[@]} *
             (WARMUP + RUN_SECONDS) + 3))
@@ -358,7 +364,7 @@ declare -A PORT=()
 
 setup_nginx() {
     local p
-    for p in cordgate php node nginx hello; do
+    for p in cordgate cordgate-ka php node nginx hello; do
         free_port "PORT[$p]"
     done
     nginx_conf_begin "$WORK/nginx"
@@ -377,6 +383,19 @@ setup_nginx() {
         location / {
             include /etc/nginx/fastcgi_params;
             fastcgi_pass unix:$WORK/cordgate.sock;
+        }
+    }
+    upstream cordgate_keepalive {
+        server unix:$WORK/cordgate.sock;
+        keepalive 64;
+    }
+    server {
+        listen 127.0.0.1:${PORT[cordgate-ka]};
+        access_log off;
+        location / {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_keep_conn on;
+            fastcgi_pass cordgate_keepalive;
         }
     }
     server {
@@ -705,7 +724,35 @@ run_cordgate_default() {
     else
         measure_planned cordgate "${PORT[cordgate]}"
     fi
+    run_keepalive
     backend_stop cordgate
+}
+
+# fastcgi_counts PORT: "requests connections" from cordgate's /metrics.
+fastcgi_counts() {
+    curl -fsS --max-time 10 "http://127.0.0.1:$1/metrics" | awk '
+        /^cordgate_requests_total[{ ]/ { r += $NF }
+        $1 == "cordgate_fastcgi_connections_total" { c = $2 }
+        END { print r + 0, c + 0 }'
+}
+
+# The same cordgate through nginx FastCGI keep-alive (KA_ENDPOINTS).
+KA_REQUESTS=0
+KA_CONNECTIONS=0
+run_keepalive() {
+    local e port=${PORT[cordgate-ka]} before after
+    local -a eps=("${KA_ENDPOINTS[@]}")
+    local conns=64
+    if [[ $MODE == quick ]]; then eps=("${ENDPOINTS[@]}"); conns=16; fi
+    check_backend cordgate-ka "$port"
+    read -r -a before < <(fastcgi_counts "$port")
+    for e in "${eps[@]}"; do
+        run_wrk cordgate-ka "$port" "$e" "$conns" "$RUN_SECONDS" record
+    done
+    read -r -a after < <(fastcgi_counts "$port")
+    KA_REQUESTS=$((after[0] - before[0]))
+    KA_CONNECTIONS=$((after[1] - before[1]))
+    log "keep-alive: $KA_REQUESTS requests over $KA_CONNECTIONS FastCGI connections"
 }
 
 run_sweep() {
@@ -929,6 +976,22 @@ report_main_table() {
     fi
 }
 
+report_keepalive() {
+    local e c=64
+    [[ $MODE == quick ]] && c=16
+    printf '| endpoint | conns | one connection per request: req/s | p99 ms | keep-alive: req/s | p99 ms | keep-alive ÷ one per request |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|\n'
+    for e in "${ENDPOINTS[@]}"; do
+        [[ -n "${R[cordgate-ka|$e|$c]:-}" ]] || continue
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${ENDPOINT_NAME[$e]}" "$c" \
+            "$(cell "cordgate|$e|$c" 1)" "$(cell "cordgate|$e|$c" 3)" \
+            "$(cell "cordgate-ka|$e|$c" 1)" "$(cell "cordgate-ka|$e|$c" 3)" \
+            "$(ratio "$(rps_of "cordgate-ka|$e|$c")" "$(rps_of "cordgate|$e|$c")")"
+    done
+    printf '\nThe same cordgate, right after its main runs, through an nginx upstream with `fastcgi_keep_conn on` and `keepalive 64` (deploy/nginx/cordgate-tcp.conf does the same over TCP): %s requests over %s FastCGI connections.\n\n' \
+        "$KA_REQUESTS" "$KA_CONNECTIONS"
+}
+
 report_sweep() {
     local w e row best=0 best_w=
     printf '| workers | %s req/s | p99 ms | %s req/s | p99 ms | max worker RSS MiB |\n' \
@@ -1033,6 +1096,8 @@ write_report() {
             printf 'All behind the same nginx; req/s over %s s; "cordgate ÷ it" is cordgate'"'"'s req/s over the reference'"'"'s. Bearer calls use an access token from each backend'"'"'s own POST /v1/authorize. %s\n\n' "$RUN_SECONDS" \
                 "$(if [[ $MODE == quick ]]; then echo 'Non-2xx counted exactly (a Lua response() per answer).'; else echo 'Non-2xx as wrk counts them (status ≥ 400); the curl check before each backend requires 2xx.'; fi)"
             report_main_table
+            printf '## FastCGI keep-alive\n\n'
+            report_keepalive
             if [[ $MODE == full ]]; then
                 if want sweep; then
                     printf '## Worker sweep\n\n'
