@@ -44,7 +44,7 @@ static const struct opt opts[] = {
     {"DATABASE_URL", OPT_URL, "dbname=cordgate", OFF(database_url), 0, 0,
      "libpq connection string or URI"},
     {"DB_PREPARED", OPT_BOOL, "1", OFF(db_prepared), 0, 0,
-     "named prepared statements; 0 behind PgBouncer in transaction mode"},
+     "named prepared statements (off by itself behind a pooler)"},
     {"LISTEN", OPT_LISTEN, "127.0.0.1:9337", OFF(listen), 0, 0,
      "unix socket path or host:port, when no socket is inherited"},
     {"LISTEN_MODE", OPT_MODE, "0660", OFF(listen_mode), 0, 0777,

@@ -15,6 +15,8 @@
 
 /* Statements prepared on the current connection, by their text. */
 #define DB_MAX_PREPARED 64
+/* "cg" and 16 hex digits of the text's hash. */
+#define DB_NAME_LEN 24
 
 struct prepared {
     uint64_t hash;
@@ -134,6 +136,38 @@ wait_fd(int fd, short events, int64_t deadline_ms)
     }
 }
 
+static enum cg_err collect(struct db *db, struct arena *a, int64_t deadline_ms,
+                           PGresult **out, const char *expected);
+
+/*
+ * A pooler in transaction mode (PgBouncer) hands each transaction to any
+ * server connection, where a statement prepared earlier may not exist.  It
+ * gives the client a backend pid of its own, so a server pid that differs
+ * from the announced one gives it away: statements then go unnamed.
+ */
+static enum cg_err
+find_pooler(struct db *db, int64_t deadline_ms)
+{
+    PGresult *res = NULL;
+    enum cg_err e;
+    int pid;
+
+    if (!PQsendQuery(db->conn, "SELECT pg_backend_pid()"))
+        return unavailable(db, "send");
+    e = collect(db, NULL, deadline_ms, &res, NULL);
+    if (e != CG_ERR_OK)
+        return e;
+    pid = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    if (pid != PQbackendPID(db->conn)) {
+        log_info("a connection pooler is between cordgate and PostgreSQL "
+                 "(server pid %d, announced %d): statements go unnamed",
+                 pid, PQbackendPID(db->conn));
+        db->use_prepared = false;
+    }
+    return CG_ERR_OK;
+}
+
 static enum cg_err
 connect_db(struct db *db, int64_t deadline_ms)
 {
@@ -172,7 +206,7 @@ connect_db(struct db *db, int64_t deadline_ms)
         return unavailable(db, "connect");
     }
     log_debug("connected to the database");
-    return CG_ERR_OK;
+    return db->use_prepared ? find_pooler(db, deadline_ms) : CG_ERR_OK;
 }
 
 static void
@@ -181,9 +215,14 @@ clear_result(void *p)
     PQclear(p);
 }
 
-/* Flush, then collect every result; keep the last one. */
+/*
+ * Flush, then collect every result; keep the last one in *out, released with
+ * the arena a (or by the caller when a is NULL).  An error whose SQLSTATE is
+ * expected is the caller's to handle: it is not logged or counted.
+ */
 static enum cg_err
-collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out)
+collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
+        const char *expected)
 {
     PGresult *last = NULL, *res;
     int rc;
@@ -236,6 +275,8 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out)
             strncmp(db->sqlstate, "08", 2) == 0 ||
             strncmp(db->sqlstate, "57P", 3) == 0)
             return unavailable(db, "statement");
+        if (expected != NULL && strcmp(db->sqlstate, expected) == 0)
+            return CG_ERR_INTERNAL;
         log_error("statement failed: SQLSTATE %s: %s", db->sqlstate, db->error);
         if (db->metrics != NULL)
             metrics_count_db_error(db->metrics);
@@ -246,7 +287,7 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out)
         PQclear(last);
         return CG_ERR_OK;
     }
-    if (arena_cleanup_add(a, clear_result, last) != 0) {
+    if (a != NULL && arena_cleanup_add(a, clear_result, last) != 0) {
         PQclear(last);
         return CG_ERR_INTERNAL;
     }
@@ -282,46 +323,58 @@ fnv1a(const char *s)
 
 /*
  * The name of sql's prepared statement on this connection, preparing it the
- * first time (one extra round trip per statement per connection); NULL when
+ * first time (one extra round trip per statement per connection); empty when
  * the table is full, and the statement then goes unnamed.  Statements are
- * found by their text, so SQL built at run time is safe too.
+ * found by their text, so SQL built at run time is safe too.  The name comes
+ * from the text's hash, so it means the same statement on every connection
+ * of every worker: a pooler that mixes server connections can never run
+ * another statement under it, and "already exists" means it is there.
  */
 static enum cg_err
 prepared_name(struct db *db, struct arena *a, int64_t deadline_ms,
-              const char *sql, int nparams, char name[16])
+              const char *sql, int nparams, char name[DB_NAME_LEN])
 {
     uint64_t h = fnv1a(sql);
     struct prepared *p;
     enum cg_err e;
     int i;
 
+    snprintf(name, DB_NAME_LEN, "cg%016llx", (unsigned long long)h);
     for (i = 0; i < db->nprepared; i++) {
         p = &db->prepared[i];
-        if (p->hash == h && strcmp(p->sql, sql) == 0) {
-            snprintf(name, 16, "cg%d", i);
+        if (p->hash == h && strcmp(p->sql, sql) == 0)
             return CG_ERR_OK;
-        }
     }
-    name[0] = '\0';
-    if (db->nprepared == DB_MAX_PREPARED)
-        return CG_ERR_OK;
     p = &db->prepared[db->nprepared];
-    p->sql = strdup(sql);
-    if (p->sql == NULL)
+    if (db->nprepared == DB_MAX_PREPARED || (p->sql = strdup(sql)) == NULL) {
+        name[0] = '\0';
         return CG_ERR_OK;
+    }
     p->hash = h;
-    snprintf(name, 16, "cg%d", db->nprepared);
     if (!PQsendPrepare(db->conn, name, sql, nparams, NULL)) {
         free(p->sql);
         return unavailable(db, "send");
     }
-    e = collect(db, a, deadline_ms, NULL);
-    if (e != CG_ERR_OK) {
+    /* 42P05, duplicate_prepared_statement. */
+    e = collect(db, a, deadline_ms, NULL, "42P05");
+    if (e != CG_ERR_OK && strcmp(db->sqlstate, "42P05") != 0) {
         free(p->sql);
         return e;
     }
     db->nprepared++;
     return CG_ERR_OK;
+}
+
+/* Statements go unnamed from now on, on this and every later connection. */
+static void
+stop_preparing(struct db *db)
+{
+    log_warn("a prepared statement vanished from the database connection "
+             "(a pooler in transaction mode?): statements go unnamed; "
+             "set CORDGATE_DB_PREPARED=0 to say so");
+    db->use_prepared = false;
+    while (db->nprepared > 0)
+        free(db->prepared[--db->nprepared].sql);
 }
 
 enum cg_err
@@ -330,7 +383,7 @@ db_exec(struct db *db, struct arena *a, int64_t deadline_ms, const char *sql,
         PGresult **res)
 {
     enum cg_err e = ensure_connected(db, deadline_ms);
-    char name[16] = "";
+    char name[DB_NAME_LEN] = "";
     int ok;
 
     if (e != CG_ERR_OK)
@@ -348,12 +401,25 @@ db_exec(struct db *db, struct arena *a, int64_t deadline_ms, const char *sql,
                                NULL, 0);
     if (!ok)
         return unavailable(db, "send");
-    e = collect(db, a, deadline_ms, res);
-    /* A prepared statement the server no longer knows (a pooler between
-     * us, or DISCARD ALL) or whose plan went stale: start afresh. */
-    if (e == CG_ERR_INTERNAL && name[0] != '\0' &&
-        (strcmp(db->sqlstate, "26000") == 0 ||
-         strcmp(db->sqlstate, "0A000") == 0))
+    /* 26000, invalid_sql_statement_name: the statement is not there. */
+    e = collect(db, a, deadline_ms, res, name[0] != '\0' ? "26000" : NULL);
+    if (e != CG_ERR_INTERNAL || name[0] == '\0')
+        return e;
+    if (strcmp(db->sqlstate, "26000") == 0) {
+        /* A pooler that hides itself, or DISCARD ALL.  Nothing ran: outside
+         * a transaction block the statement runs again, unnamed. */
+        stop_preparing(db);
+        if (db_in_transaction(db)) {
+            log_error("statement failed: SQLSTATE %s: %s", db->sqlstate,
+                      db->error);
+            if (db->metrics != NULL)
+                metrics_count_db_error(db->metrics);
+            return e;
+        }
+        return db_exec(db, a, deadline_ms, sql, nparams, values, lengths, res);
+    }
+    /* A plan gone stale (0A000, the table changed): start afresh. */
+    if (strcmp(db->sqlstate, "0A000") == 0)
         db_disconnect(db);
     return e;
 }
@@ -368,5 +434,5 @@ db_exec_script(struct db *db, struct arena *a, int64_t deadline_ms,
         return e;
     if (!PQsendQuery(db->conn, sql))
         return unavailable(db, "send");
-    return collect(db, a, deadline_ms, NULL);
+    return collect(db, a, deadline_ms, NULL, NULL);
 }

@@ -327,6 +327,9 @@ fe_nginx-unix() {
     wait_for_socket "$sock" 30 "$LAST_PID"
     nginx_site "$FE_DIR" "$FE_DIR/site.conf"
     smoke nginx-unix "http://127.0.0.1:$port"
+    # Straight to PostgreSQL: statements stay prepared (compare pgbouncer).
+    ! grep -q 'connection pooler' "$FE_DIR/cordgate.log" ||
+        die "cordgate saw a pooler on a direct connection"
 }
 
 fe_nginx-tcp-keepalive() {
@@ -800,8 +803,9 @@ fe_pgbouncer() {
         sleep 0.1
     done
     local url="host=127.0.0.1 port=$bport dbname=$db_name user=$db_user password=$pw"
+    # CORDGATE_DB_PREPARED left at its default: cordgate finds PgBouncer.
     start_cordgate pgbouncer "$FE_DIR" CORDGATE_DATABASE_URL="$url" \
-        CORDGATE_DB_PREPARED=off CORDGATE_LISTEN="$sock" CORDGATE_WORKERS=2
+        CORDGATE_LISTEN="$sock" CORDGATE_WORKERS=2
     wait_for_socket "$sock" 30 "$LAST_PID"
     render "$DEPLOY/nginx/cordgate.conf" "$FE_DIR/site.conf" \
         /run/cordgate/cordgate.sock "$sock" \
@@ -814,6 +818,11 @@ fe_pgbouncer() {
     logins=$(grep -c "login attempt: db=$db_name user=$db_user" "$pgb/pgbouncer.log" || true)
     log "pgbouncer: $logins client logins"
     ((logins >= 1)) || die "no cordgate login in PgBouncer's log"
+    grep -q 'a connection pooler is between cordgate and PostgreSQL' \
+        "$FE_DIR/cordgate.log" ||
+        die "cordgate did not see PgBouncer (no log line in $FE_DIR/cordgate.log)"
+    ! grep -q 'prepared statement' "$FE_DIR/cordgate.log" ||
+        die "a prepared statement failed behind PgBouncer"
 }
 
 # ------------------------------------------------------------ the run
