@@ -27,11 +27,14 @@ COMMAND_LINE="bench/run.sh${*:+ $*}"
 
 usage() {
     cat <<'EOF'
-usage: bench/run.sh [--quick | --scale] [options]
+usage: bench/run.sh [--quick | --scale | --latency] [options]
 
   --quick             smoke run: cordgate only, each endpoint ~1 s at 16
                       connections; fails on any non-2xx or socket error
   --scale             GET and PUT users with 10^6 users preloaded vs 10^3
+  --latency           p50/p99 at 64 connections under a paced load of 25,
+                      50 and 75 % of each endpoint's throughput (cordgate
+                      only, about 4 minutes)
   --out FILE          write the markdown report to FILE (default for a full
                       or scale run: bench/results/<date>.md; --quick: none)
   --bin PATH          use this cordgate binary instead of building
@@ -71,6 +74,7 @@ while (($# > 0)); do
     case $1 in
     --quick) MODE=quick ;;
     --scale) MODE=scale ;;
+    --latency) MODE=latency ;;
     --fsync) FSYNC=on ;;
     --out) OUT=${2:?--out needs a file}; shift ;;
     --bin) BIN=${2:?--bin needs a path}; shift ;;
@@ -136,6 +140,8 @@ SWEEP_ENDPOINTS=(token put_old)
 # main runs (no warm-up of its own): what one connect and close per request
 # costs. --quick runs every endpoint this way too.
 KA_ENDPOINTS=(token authorize put_old get_user)
+# --latency: offered loads, in percent of the endpoint's unpaced req/s.
+PACE_LEVELS=(25 50 75)
 
 # ---------------------------------------------------------------- the plan
 #
@@ -178,6 +184,10 @@ estimate_seconds() {
     fi
     if [[ $MODE == scale ]]; then
         printf '%s\n' $((60 + 4 * (WARMUP + RUN_SECONDS)))
+        return
+    fi
+    if [[ $MODE == latency ]]; then
+        printf '%s\n' $((15 + ${#ENDPOINTS[@]} * (WARMUP + (1 + ${#PACE_LEVELS[@]}) * RUN_SECONDS)))
         return
     fi
     while read -r backend endpoint conns; do
@@ -644,6 +654,7 @@ wrk_target() {
 PUT_NEW_RUNS=0
 USER_COUNT=$PRELOAD
 WRK_STRICT=()
+WRK_PACE=()
 
 # run_wrk BACKEND PORT ENDPOINT CONNS SECONDS [record]: one wrk run; with
 # `record`, its numbers go into R and RESULTS.
@@ -654,7 +665,7 @@ run_wrk() {
     wrk_target "$endpoint" "$backend"
     out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
         -s "$BENCH/lua/bench.lua" "http://127.0.0.1:$port$WRK_PATH" -- \
-        "${WRK_ARGS[@]}" "${WRK_STRICT[@]}" 2>&1) || {
+        "${WRK_ARGS[@]}" "${WRK_STRICT[@]}" "${WRK_PACE[@]}" 2>&1) || {
         printf '%s\n' "$out" >&2
         die "wrk failed on $backend $endpoint"
     }
@@ -1091,6 +1102,9 @@ write_report() {
         printf '%s\n\n' "- duration: ${dur} s"
         if [[ $MODE == scale ]]; then
             report_scale
+        elif [[ $MODE == latency ]]; then
+            printf '## Latency under a paced load\n\n'
+            report_latency
         else
             printf '## Endpoints: cordgate (%s workers, the default) and the references\n\n' "$DEFAULT_WORKERS"
             printf 'All behind the same nginx; req/s over %s s; "cordgate ÷ it" is cordgate'"'"'s req/s over the reference'"'"'s. Bearer calls use an access token from each backend'"'"'s own POST /v1/authorize. %s\n\n' "$RUN_SECONDS" \
@@ -1131,6 +1145,58 @@ run_scale() {
     measure cordgate-1e6 "${PORT[cordgate]}" get_user 64
     measure cordgate-1e6 "${PORT[cordgate]}" put_old 64
     backend_stop cordgate
+}
+
+# --latency: for each endpoint, its throughput at 64 connections, then the
+# same 64 connections paced (bench.lua pace=MS) to PACE_LEVELS percent of it.
+# A closed loop at full speed measures queueing: 64 requests always wait
+# for 8 workers. The paced runs measure the latency a request meets when
+# the service has room, which is what a p99 target is about.
+run_latency() {
+    section "latency under a paced load"
+    cordgate_start
+    DEFAULT_WORKERS=$CORDGATE_WORKERS_RUNNING
+    check_backend cordgate "${PORT[cordgate]}"
+    local e lvl rps pace
+    for e in "${ENDPOINTS[@]}"; do
+        measure cordgate "${PORT[cordgate]}" "$e" 64
+        rps=$(rps_of "cordgate|$e|64")
+        for lvl in "${PACE_LEVELS[@]}"; do
+            # 64 connections each sending every pace ms on average.
+            pace=$(awk -v r="$rps" -v l="$lvl" 'BEGIN { printf "%.3f", 64 * 1000 / (r * l / 100) }')
+            WRK_PACE=("pace=$pace")
+            run_wrk "cordgate-pace$lvl" "${PORT[cordgate]}" "$e" 64 "$RUN_SECONDS" record
+            WRK_PACE=()
+        done
+    done
+    backend_stop cordgate
+}
+
+report_latency() {
+    local e lvl head sep row
+    head="| endpoint | unpaced req/s | p50 ms | p99 ms |"
+    sep="|---|---:|---:|---:|"
+    for lvl in "${PACE_LEVELS[@]}"; do
+        head+=" $lvl %: req/s | p50 ms | p99 ms |"
+        sep+="---:|---:|---:|"
+    done
+    printf '%s\n%s\n' "$head" "$sep"
+    for e in "${ENDPOINTS[@]}"; do
+        row="| ${ENDPOINT_NAME[$e]} | $(cell "cordgate|$e|64" 1) | $(cell "cordgate|$e|64" 2) | $(cell "cordgate|$e|64" 3) |"
+        for lvl in "${PACE_LEVELS[@]}"; do
+            row+=" $(cell "cordgate-pace$lvl|$e|64" 1) | $(cell "cordgate-pace$lvl|$e|64" 2) | $(cell "cordgate-pace$lvl|$e|64" 3) |"
+        done
+        printf '%s\n' "$row"
+    done
+    printf '\nAll at 64 connections, cordgate with %s workers behind nginx, one FastCGI connection per request. "Unpaced" is wrk'"'"'s closed loop at full speed; each paced run has every connection wait a random, exponentially distributed time before each request, for an offered load of the given share of the unpaced req/s. Latency is measured from sending a request to its answer.\n\n' "$DEFAULT_WORKERS"
+    local worst=0 v
+    for e in "${ENDPOINTS[@]}"; do
+        v=$(awk '{print $3}' <<<"${R[cordgate-pace50|$e|64]:-0 0 0}")
+        ((v > worst)) && worst=$v
+    done
+    printf '| target | measured | |\n|---|---|---|\n'
+    target "p99 ≤ 5 ms at 64 conns, paced to 50 % of throughput (worst endpoint)" "$worst" "<=" 5000 "$(ms "$worst") ms"
+    printf '\n'
 }
 
 report_scale() {
@@ -1175,6 +1241,9 @@ main() {
     scale)
         run_scale
         ;;
+    latency)
+        run_latency
+        ;;
     full)
         run_cordgate_default
         if want sweep; then run_sweep; fi
@@ -1196,6 +1265,7 @@ main() {
         mkdir -p "$BENCH/results"
         OUT=$BENCH/results/$(date -u +%Y-%m-%d-%H%M)
         if [[ $MODE == scale ]]; then OUT+=-scale; fi
+        if [[ $MODE == latency ]]; then OUT+=-latency; fi
         OUT+=.md
     fi
     local report=${OUT:-$WORK/report.md}

@@ -138,7 +138,7 @@ read_body(struct request *r, const struct http_source *src, size_t max)
         if (*end == '\0' && cl[0] >= '0' && cl[0] <= '9' &&
             (errno == ERANGE || v > max))
             r->body_too_large = true;
-        else if (errno == 0 && *end == '\0' && cl[0] != '-')
+        else if (errno == 0 && *end == '\0' && v <= max)
             cap = (size_t)v; /* a hint for the first allocation only */
     }
     for (;;) {

@@ -10,8 +10,13 @@
 --   put_old    PUT /v1/users/PREFIX<k>, k walking over 1..COUNT (existing)
 --   get_user   GET /v1/users/PREFIX<k>, k walking over 1..COUNT (existing)
 -- TOKEN is the signed app token (authorize) or the bearer token (users).
--- A fifth argument "strict" counts every non-2xx answer exactly (a Lua
--- response() per answer, which costs wrk some speed: used by --quick).
+-- Further arguments:
+--   strict     count every non-2xx answer exactly (a Lua response() per
+--              answer, which costs wrk some speed: used by --quick)
+--   pace=MS    each connection waits a random time, MS milliseconds on
+--              average (exponential: arrivals spread as from many
+--              independent clients), before each request: an offered load
+--              of about connections / MS per millisecond (--latency)
 --
 -- done() prints one line: BENCH_JSON {...} with requests/s, percentiles (us)
 -- and error counts. wrk counts statuses >= 400 as errors.status; non2xx is
@@ -33,7 +38,23 @@ function init(args)
    token = args[2] or ""
    prefix = args[3] or "u"
    count = tonumber(args[4] or "1000")
-   if args[5] == "strict" then
+   local strict, pace = false, nil
+   for i = 5, #args do
+      if args[i] == "strict" then
+         strict = true
+      elseif args[i]:sub(1, 5) == "pace=" then
+         pace = tonumber(args[i]:sub(6))
+      end
+   end
+   if pace ~= nil and pace > 0 then
+      math.randomseed(os.time() * 1000 + (tid or 1))
+      -- Defined here, before wrk asks whether the script wants delays.
+      delay = function()
+         -- wrk truncates to whole milliseconds: round instead.
+         return -math.log(1 - math.random()) * pace + 0.5
+      end
+   end
+   if strict then
       non2xx = 0
       -- Defined here, before wrk asks whether the script wants responses.
       response = function(status)
