@@ -1088,7 +1088,7 @@ report_targets() {
     t64=$(rps_of "cordgate|token|64")
     h64=$(awk '{print $3}' <<<"${R[hello|token|64]:-}")
     if [[ -n "$t64" ]]; then
-        printf 'Latency at 64 connections is bounded below by the closed loop: wrk keeps 64 requests in flight, so the mean latency is 64 ÷ req/s (Little'"'"'s law): %s ms at the test token'"'"'s %s req/s. A p99 ≤ 5 ms at 64 connections needs more than 12 800 req/s with no tail at all%s.\n\n' \
+        printf 'Latency at 64 connections is bounded below by the closed loop: wrk keeps 64 requests in flight, so the mean latency is 64 ÷ req/s (Little'"'"'s law): %s ms at the test token'"'"'s %s req/s. A p99 ≤ 5 ms at 64 connections needs more than 12 800 req/s with no tail at all%s. `bench/run.sh --latency` measures p99 at 64 connections paced below saturation.\n\n' \
             "$(awk -v r="$t64" 'BEGIN { printf "%.2f", 64000 / r }')" "$(printf '%.0f' "$t64")" \
             "$(if [[ -n "$h64" ]]; then printf '; the libfcgi hello'"'"'s own p99 there is %s ms' "$(ms "$h64")"; fi)"
     fi
