@@ -254,9 +254,12 @@ static bool
 query_next(struct request *r, const char *name, const char **pos,
            const char **eq, const char **pend)
 {
-    const char *end = r->query.p + r->query.len;
+    const char *end;
     size_t nlen = strlen(name);
 
+    if (r->query.p == NULL) /* no '?': NULL + 0 is undefined */
+        return false;
+    end = r->query.p + r->query.len;
     while (*pos != NULL && *pos < end) {
         const char *p = *pos, *amp = memchr(p, '&', (size_t)(end - p));
         struct str key;
