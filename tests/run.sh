@@ -135,7 +135,12 @@ summary() {
     for line in "${RESULTS[@]}"; do
         printf '  %s\n' "$line" >&2
     done
+    # Why, where a stage wrote it down (tests/deploy/run.sh does).
+    for line in "${REASONS[@]}"; do
+        printf '  why: %s\n' "$line" >&2
+    done
 }
+REASONS=()
 
 show_logs() {
     [[ -n "$WORK" && -d "$WORK" ]] || return 0
@@ -172,6 +177,9 @@ cleanup() {
             pg_stop "$WORK/pg"
         fi
         if [[ -n "$WORK" ]]; then
+            if [[ -s "$WORK/reasons" ]]; then
+                mapfile -t REASONS <"$WORK/reasons"
+            fi
             rm -rf -- "$WORK"
         fi
     fi

@@ -248,7 +248,8 @@ no_secrets_in_logs() {
         done <"$dir/tokens"
     fi
     secrets+=("${EXTRA_SECRETS[@]}")
-    mapfile -t logs < <(find "$dir" -type f \( -name '*.log' -o -name '*.out' \
+    # run.out is this script's own output about the front end.
+    mapfile -t logs < <(find "$dir" -type f ! -name run.out \( -name '*.log' -o -name '*.out' \
         -o -name '*log' \) 2>/dev/null)
     for f in "${logs[@]}"; do
         for t in "${secrets[@]}"; do
@@ -870,6 +871,8 @@ for fe in "${FRONT_ENDS[@]}"; do
     FE_DIR=$D/$fe
     install -d -m 0755 "$FE_DIR"
     set +e
+    # Its output goes to a file first, shown once it is done, so that the
+    # reason of a failure can be repeated in the summary.
     (
         set -e
         trap fe_cleanup EXIT
@@ -880,15 +883,24 @@ for fe in "${FRONT_ENDS[@]}"; do
         no_leftovers
         no_secrets_in_logs "$FE_DIR"
         sanitizer_clean "$fe"
-    )
+    ) >"$FE_DIR/run.out" 2>&1
     rc=$?
     set -e
+    cat -- "$FE_DIR/run.out"
     if ((rc == 0)); then
         RESULTS+=("$(printf 'ok      %-24s %3ss' "$fe" $((SECONDS - t0)))")
     else
-        RESULTS+=("$(printf 'FAILED  %-24s %3ss' "$fe" $((SECONDS - t0)))")
+        why=$(grep -E 'error:|FAILED:' "$FE_DIR/run.out" | tail -n 1 |
+            sed 's/^\[[0-9:]*\] //; s/^ *//' | cut -c1-200)
+        RESULTS+=("$(printf 'FAILED  %-24s %3ss  %s' "$fe" $((SECONDS - t0)) "${why:-exit $rc}")")
         FAILED=1
+        # tests/run.sh repeats these lines in its final summary.
+        if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
+            printf 'deployments: %s: %s\n' "$fe" "${why:-exit $rc}" \
+                >>"$CORDGATE_TEST_WORKDIR/reasons"
+        fi
         for f in "$FE_DIR"/*.log "$FE_DIR"/*.out "$FE_DIR"/*/error.log; do
+            [[ "$f" != "$FE_DIR/run.out" ]] || continue
             show_tail "$f" 15
         done
         sanitizer_clean "$fe" || true
