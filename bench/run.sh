@@ -187,7 +187,7 @@ estimate_seconds() {
         return
     fi
     if [[ $MODE == latency ]]; then
-        printf '%s\n' $((15 + ${#ENDPOINTS[@]} * (WARMUP + (1 + ${#PACE_LEVELS[@]}) * RUN_SECONDS)))
+        printf '%s\n' $((15 + ${#ENDPOINTS[@]} * (WARMUP + (2 + ${#PACE_LEVELS[@]}) * RUN_SECONDS)))
         return
     fi
     while read -r backend endpoint conns; do
@@ -1166,6 +1166,10 @@ run_latency() {
             pace=$(awk -v r="$rps" -v l="$lvl" 'BEGIN { printf "%.3f", 64 * 1000 / (r * l / 100) }')
             WRK_PACE=("pace=$pace")
             run_wrk "cordgate-pace$lvl" "${PORT[cordgate]}" "$e" 64 "$RUN_SECONDS" record
+            # The same offered load through nginx FastCGI keep-alive.
+            if ((lvl == 50)); then
+                run_wrk "cordgate-ka-pace$lvl" "${PORT[cordgate-ka]}" "$e" 64 "$RUN_SECONDS" record
+            fi
             WRK_PACE=()
         done
     done
@@ -1180,15 +1184,17 @@ report_latency() {
         head+=" $lvl %: req/s | p50 ms | p99 ms |"
         sep+="---:|---:|---:|"
     done
+    head+=" 50 % with keep-alive: req/s | p50 ms | p99 ms |"
+    sep+="---:|---:|---:|"
     printf '%s\n%s\n' "$head" "$sep"
     for e in "${ENDPOINTS[@]}"; do
         row="| ${ENDPOINT_NAME[$e]} | $(cell "cordgate|$e|64" 1) | $(cell "cordgate|$e|64" 2) | $(cell "cordgate|$e|64" 3) |"
-        for lvl in "${PACE_LEVELS[@]}"; do
-            row+=" $(cell "cordgate-pace$lvl|$e|64" 1) | $(cell "cordgate-pace$lvl|$e|64" 2) | $(cell "cordgate-pace$lvl|$e|64" 3) |"
+        for lvl in "${PACE_LEVELS[@]/#/pace}" ka-pace50; do
+            row+=" $(cell "cordgate-$lvl|$e|64" 1) | $(cell "cordgate-$lvl|$e|64" 2) | $(cell "cordgate-$lvl|$e|64" 3) |"
         done
         printf '%s\n' "$row"
     done
-    printf '\nAll at 64 connections, cordgate with %s workers behind nginx, one FastCGI connection per request. "Unpaced" is wrk'"'"'s closed loop at full speed; each paced run has every connection wait a random, exponentially distributed time before each request, for an offered load of the given share of the unpaced req/s. Latency is measured from sending a request to its answer.\n\n' "$DEFAULT_WORKERS"
+    printf '\nAll at 64 connections, cordgate with %s workers behind nginx, one FastCGI connection per request. "Unpaced" is wrk'"'"'s closed loop at full speed; each paced run has every connection wait a random, exponentially distributed time before each request, for an offered load of the given share of the unpaced req/s. The last columns offer the 50 %% load through an nginx upstream with FastCGI keep-alive (`fastcgi_keep_conn on`, `keepalive 64`). Latency is measured from sending a request to its answer.\n\n' "$DEFAULT_WORKERS"
     local worst=0 v
     for e in "${ENDPOINTS[@]}"; do
         v=$(awk '{print $3}' <<<"${R[cordgate-pace50|$e|64]:-0 0 0}")
