@@ -31,6 +31,8 @@
 /* Connections kept at the web server's request (FCGI_KEEP_CONN) per worker;
  * past this a connection is closed after its answer. */
 #define KEPT_MAX 128
+/* How long a stopping worker answers on its kept connections (close_kept). */
+#define DRAIN_MS 1000
 
 /* What an epoll event is about: data.u64 is one of these, or EV_KEPT plus
  * the kept connection's slot. */
@@ -332,23 +334,35 @@ serve_kept(struct worker *w, unsigned slot, int keep)
 }
 
 /*
- * Before the worker exits: a request already sent on a kept connection is
- * answered, then every kept connection is closed.  One sent later meets a
- * closed connection, as with any server that stops; nginx retries it on
- * another connection.
+ * Before the worker exits (stop, reload, recycling), its kept connections
+ * are handed back to the web server.  Closing one at an arbitrary moment
+ * races a request the server may be sending down it (nginx then answers a
+ * POST 502, Apache any request 503).  Closing it right after an answer does
+ * not: the end of the connection arrives with the answer, and nginx and
+ * Apache look for it before they reuse a connection.  So for up to DRAIN_MS
+ * the worker takes no new connection (the others do) and answers what comes
+ * on its kept ones, closing each after its answer; the ones left, idle all
+ * along, are closed at the end.
  */
 static void
 close_kept(struct worker *w)
 {
     struct epoll_event evs[KEPT_MAX + 2];
+    int64_t deadline = clock_mono_ms() + DRAIN_MS, left;
     int i, n;
 
     if (w->nkept == 0)
         return;
-    n = epoll_wait(w->epfd, evs, KEPT_MAX + 2, 0);
-    for (i = 0; i < n; i++)
-        if (evs[i].data.u64 >= EV_KEPT)
-            serve_kept(w, (unsigned)(evs[i].data.u64 - EV_KEPT), 0);
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
+    while (w->nkept > 0 && (left = deadline - clock_mono_ms()) > 0) {
+        n = epoll_wait(w->epfd, evs, KEPT_MAX + 2, (int)left);
+        for (i = 0; i < n; i++) {
+            if (evs[i].data.u64 == EV_SIGNAL)
+                (void)handle_signals(w); /* already stopping */
+            else if (evs[i].data.u64 >= EV_KEPT)
+                serve_kept(w, (unsigned)(evs[i].data.u64 - EV_KEPT), 0);
+        }
+    }
     for (i = 0; i < KEPT_MAX; i++)
         if (w->kept[i].ipcFd >= 0) {
             FCGX_Free(&w->kept[i], 1);

@@ -45,7 +45,7 @@ ALL_FRONT_ENDS=(nginx-unix nginx-tcp-keepalive lighttpd-socket
 
 # What the front ends need beyond tests/run.sh's own list.
 PACKAGES=(curl jq openssl nginx lighttpd apache2 libapache2-mod-fcgid
-    spawn-fcgi multiwatch pgbouncer systemd libfcgi-bin postgresql)
+    spawn-fcgi multiwatch pgbouncer systemd libfcgi-bin postgresql wrk)
 
 FRONT_ENDS=("$@")
 if ((${#FRONT_ENDS[@]} == 0)); then
@@ -238,6 +238,31 @@ connections_reused() {
         die "$name: the connections were not kept ($conns for $reqs requests)"
 }
 
+# reload_under_load NAME URL PID: POST /v1/authorize (which no web server
+# resends by itself) from wrk's 16 connections for 4 s (bench/lua/bench.lua,
+# every status counted) while the cordgate master PID reloads three times;
+# every request must answer 2xx.  curl in a loop is too slow to meet a kept
+# connection as it closes; wrk does within a few reloads.
+reload_under_load() {
+    local name=$1 url=$2 pid=$3 token out json hups
+    token=$("$SMOKE" --app-token)
+    (
+        for _ in 1 2 3; do
+            sleep 1
+            kill -HUP "$pid"
+        done
+    ) &
+    hups=$!
+    out=$(wrk -t2 -c16 -d4s --timeout 5s -s "$ROOT/bench/lua/bench.lua" \
+        "$url/v1/authorize" -- authorize "$token" "" "" strict 2>&1) ||
+        die "$name: wrk failed: $out"
+    wait "$hups"
+    json=$(grep '^BENCH_JSON ' <<<"$out") || die "$name: no summary from wrk: $out"
+    log "$name: across three reloads: ${json#BENCH_JSON }"
+    [[ "$json" == *'"connect":0,"read":0,"write":0,"timeout":0,"status":0,"non2xx":0}' ]] ||
+        die "$name: requests failed across the reloads"
+}
+
 # no_secrets_in_logs DIR: no token, secret or password in any log under DIR.
 no_secrets_in_logs() {
     local dir=$1 f t bad=0
@@ -353,6 +378,9 @@ fe_nginx-tcp-keepalive() {
     smoke nginx-tcp "http://127.0.0.1:$port"
     load nginx-tcp "http://127.0.0.1:$port" 8 20
     connections_reused nginx-tcp "http://127.0.0.1:$port"
+    # Reloads close kept connections; the file's fastcgi_next_upstream
+    # resends a POST that met one closing.
+    reload_under_load nginx-tcp "http://127.0.0.1:$port" "$pid"
 }
 
 # lighttpd_start DIR PORT SNIPPET [ENV...]: a private lighttpd on PORT with
@@ -503,21 +531,34 @@ EOF
 }
 
 fe_apache-proxy-fcgi() {
-    local sock=$FE_DIR/cordgate.sock port
+    local sock=$FE_DIR/cordgate.sock port reuse_port pid
     free_port port
+    free_port reuse_port
     render "$DEPLOY/apache/cordgate.conf" "$FE_DIR/cordgate-site.conf" \
         /run/cordgate/cordgate.sock "$sock" \
         '*:80' "*:$port"
+    # The same file with keep-alive, as its comments describe.
+    render "$DEPLOY/apache/cordgate.conf" "$FE_DIR/cordgate-reuse.conf" \
+        /run/cordgate/cordgate.sock "$sock" \
+        '*:80' "*:$reuse_port" \
+        'fcgi://localhost/" nocanon' 'fcgi://localhost/" enablereuse=on nocanon'
+    grep -q 'enablereuse=on nocanon' "$FE_DIR/cordgate-reuse.conf" ||
+        die "no ProxyPass line to add enablereuse=on to"
     # Apache's children run as nobody: the socket must let them connect.
     start_cordgate apache-proxy-fcgi "$FE_DIR" CORDGATE_LISTEN="$sock" \
         CORDGATE_LISTEN_MODE=0666 CORDGATE_WORKERS=2
-    wait_for_socket "$sock" 30 "$LAST_PID"
-    apache_start "$FE_DIR" "$port" "" "$FE_DIR/cordgate-site.conf"
+    pid=$LAST_PID
+    wait_for_socket "$sock" 30 "$pid"
+    apache_start "$FE_DIR" "$port" "Listen 127.0.0.1:$reuse_port" \
+        "$FE_DIR/cordgate-site.conf" "$FE_DIR/cordgate-reuse.conf"
     smoke apache-proxy-fcgi "http://127.0.0.1:$port"
+    smoke apache-reuse "http://127.0.0.1:$reuse_port"
     # enablereuse=on with more clients than workers must not hang, nor get a
     # 503 from a connection closed under Apache's feet.
-    load apache-proxy-fcgi "http://127.0.0.1:$port" 8 20
-    connections_reused apache-proxy-fcgi "http://127.0.0.1:$port"
+    load apache-reuse "http://127.0.0.1:$reuse_port" 8 20
+    connections_reused apache-reuse "http://127.0.0.1:$reuse_port"
+    # As shipped (no reuse), a reload under load loses nothing.
+    reload_under_load apache-proxy-fcgi "http://127.0.0.1:$port" "$pid"
 }
 
 # mod_fcgid with the shared-hosting files: /home/alice becomes FE_DIR/home,

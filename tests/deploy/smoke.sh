@@ -25,7 +25,8 @@
 # find its log lines.
 #
 # --load CLIENTS REQUESTS: CLIENTS parallel loops of REQUESTS bearer requests
-# each (GET /v1/verify); every one must answer 200, and all of them within
+# each (GET /v1/verify; with SMOKE_LOAD_POST=1, POST /v1/authorize, which a
+# web server does not resend on its own); every one must answer 200, and all of them within
 # SMOKE_LOAD_SECONDS (default 30; a healthy pool needs 1-8 s for 160,
 # depending on the machine's load; a stalling one over 80 s).
 #
@@ -57,7 +58,7 @@ if (($# != 1)); then
     sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 fi
-BASE=${1%/}
+BASE=${1%/} # or --app-token
 APP_ID=${CORDGATE_TEST_APP_ID:?CORDGATE_TEST_APP_ID is not set}
 APP_SECRET=${CORDGATE_TEST_APP_SECRET:?CORDGATE_TEST_APP_SECRET is not set}
 
@@ -125,6 +126,13 @@ json_error() {
     fi
 }
 
+# --app-token: print a signed app token (valid a minute) and stop.
+if [[ "$BASE" == --app-token ]]; then
+    app_token
+    printf '\n'
+    exit 0
+fi
+
 # ------------------------------------------------------------------ load
 
 if ((LOAD)); then
@@ -139,10 +147,18 @@ if ((LOAD)); then
                 printf 'not-sent-in-time %s\n' "$c-$i"
                 continue
             fi
-            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-                -H "Authorization: Bearer $TOKEN" \
-                -H "X-Request-Id: load-$NAME-$c-$i" \
-                -- "$BASE/v1/verify" 2>/dev/null) || code=000
+            if [[ "${SMOKE_LOAD_POST:-0}" == 1 ]]; then
+                code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+                    -H "Content-Type: application/json" \
+                    -H "X-Request-Id: load-$NAME-$c-$i" \
+                    --data "{\"signed_app_token\":\"$TOKEN\"}" \
+                    -- "$BASE/v1/authorize" 2>/dev/null) || code=000
+            else
+                code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+                    -H "Authorization: Bearer $TOKEN" \
+                    -H "X-Request-Id: load-$NAME-$c-$i" \
+                    -- "$BASE/v1/verify" 2>/dev/null) || code=000
+            fi
             printf '%s %s\n' "$code" "$c-$i"
         done
     }
