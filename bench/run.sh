@@ -34,7 +34,7 @@ usage: bench/run.sh [--quick | --scale | --latency] [options]
   --scale             GET and PUT users with 10^6 users preloaded vs 10^3
   --latency           p50/p99 at 64 connections under a paced load of 25,
                       50 and 75 % of each endpoint's throughput (cordgate
-                      only, about 4 minutes)
+                      only, about 5 minutes)
   --out FILE          write the markdown report to FILE (default for a full
                       or scale run: bench/results/<date>.md; --quick: none)
   --bin PATH          use this cordgate binary instead of building
