@@ -739,14 +739,6 @@ run_cordgate_default() {
     backend_stop cordgate
 }
 
-# fastcgi_counts PORT: "requests connections" from cordgate's /metrics.
-fastcgi_counts() {
-    curl -fsS --max-time 10 "http://127.0.0.1:$1/metrics" | awk '
-        /^cordgate_requests_total[{ ]/ { r += $NF }
-        $1 == "cordgate_fastcgi_connections_total" { c = $2 }
-        END { print r + 0, c + 0 }'
-}
-
 # The same cordgate through nginx FastCGI keep-alive (KA_ENDPOINTS).
 KA_REQUESTS=0
 KA_CONNECTIONS=0
@@ -756,11 +748,11 @@ run_keepalive() {
     local conns=64
     if [[ $MODE == quick ]]; then eps=("${ENDPOINTS[@]}"); conns=16; fi
     check_backend cordgate-ka "$port"
-    read -r -a before < <(fastcgi_counts "$port")
+    read -r -a before < <(fastcgi_counts "http://127.0.0.1:$port")
     for e in "${eps[@]}"; do
         run_wrk cordgate-ka "$port" "$e" "$conns" "$RUN_SECONDS" record
     done
-    read -r -a after < <(fastcgi_counts "$port")
+    read -r -a after < <(fastcgi_counts "http://127.0.0.1:$port")
     KA_REQUESTS=$((after[0] - before[0]))
     KA_CONNECTIONS=$((after[1] - before[1]))
     log "keep-alive: $KA_REQUESTS requests over $KA_CONNECTIONS FastCGI connections"

@@ -139,6 +139,15 @@ wait_fd(int fd, short events, int64_t deadline_ms)
 static enum cg_err collect(struct db *db, struct arena *a, int64_t deadline_ms,
                            PGresult **out, const char *expected);
 
+/* A statement failed with db->sqlstate: say so and count it. */
+static void
+statement_failed(struct db *db)
+{
+    log_error("statement failed: SQLSTATE %s: %s", db->sqlstate, db->error);
+    if (db->metrics != NULL)
+        metrics_count_db_error(db->metrics);
+}
+
 /*
  * A pooler in transaction mode (PgBouncer) hands each transaction to any
  * server connection, where a statement prepared earlier may not exist.  It
@@ -275,11 +284,8 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
             strncmp(db->sqlstate, "08", 2) == 0 ||
             strncmp(db->sqlstate, "57P", 3) == 0)
             return unavailable(db, "statement");
-        if (expected != NULL && strcmp(db->sqlstate, expected) == 0)
-            return CG_ERR_INTERNAL;
-        log_error("statement failed: SQLSTATE %s: %s", db->sqlstate, db->error);
-        if (db->metrics != NULL)
-            metrics_count_db_error(db->metrics);
+        if (expected == NULL || strcmp(db->sqlstate, expected) != 0)
+            statement_failed(db);
         return CG_ERR_INTERNAL;
     }
     }
@@ -410,10 +416,7 @@ db_exec(struct db *db, struct arena *a, int64_t deadline_ms, const char *sql,
          * a transaction block the statement runs again, unnamed. */
         stop_preparing(db);
         if (db_in_transaction(db)) {
-            log_error("statement failed: SQLSTATE %s: %s", db->sqlstate,
-                      db->error);
-            if (db->metrics != NULL)
-                metrics_count_db_error(db->metrics);
+            statement_failed(db);
             return e;
         }
         return db_exec(db, a, deadline_ms, sql, nparams, values, lengths, res);

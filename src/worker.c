@@ -237,15 +237,11 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
     return 0;
 }
 
+/* Kept connections are closed by close_kept() before this. */
 static void
 worker_fini(struct worker *w)
 {
-    unsigned i;
-
     FCGX_Free(&w->fresh, 1);
-    for (i = 0; i < KEPT_MAX; i++)
-        if (w->kept[i].ipcFd >= 0)
-            FCGX_Free(&w->kept[i], 1);
     if (w->epfd >= 0)
         close(w->epfd);
     if (w->sigfd >= 0)
@@ -316,6 +312,15 @@ serve_new(struct worker *w, int keep)
     w->fresh.keepConnection = 0;
 }
 
+/* Slot's connection is closed (epoll forgets it): the slot is free. */
+static void
+release_kept(struct worker *w, FCGX_Request *req)
+{
+    req->ipcFd = -1;
+    w->nkept--;
+    metrics_add_kept(w->ctx.metrics, -1);
+}
+
 /* The next request on a kept connection, or its end. */
 static void
 serve_kept(struct worker *w, unsigned slot, int keep)
@@ -324,13 +329,10 @@ serve_kept(struct worker *w, unsigned slot, int keep)
 
     if (req->ipcFd < 0)
         return;
-    /* On EOF or a bad record libfcgi closes the connection (and epoll
-     * forgets it) and returns < 0. */
-    if (FCGX_Accept_r(req) < 0 || !answer(w, req, keep)) {
-        req->ipcFd = -1;
-        w->nkept--;
-        metrics_add_kept(w->ctx.metrics, -1);
-    }
+    /* On EOF or a bad record libfcgi closes the connection and returns < 0;
+     * after an answer without keep, FCGX_Finish_r closed it. */
+    if (FCGX_Accept_r(req) < 0 || !answer(w, req, keep))
+        release_kept(w, req);
 }
 
 /*
@@ -366,8 +368,7 @@ close_kept(struct worker *w)
     for (i = 0; i < KEPT_MAX; i++)
         if (w->kept[i].ipcFd >= 0) {
             FCGX_Free(&w->kept[i], 1);
-            w->nkept--;
-            metrics_add_kept(w->ctx.metrics, -1);
+            release_kept(w, &w->kept[i]);
         }
 }
 

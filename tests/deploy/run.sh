@@ -227,12 +227,10 @@ load() {
 # (nginx fastcgi_keep_conn, Apache enablereuse): cordgate's /metrics, read
 # through it, counts at most half as many connections accepted as requests.
 connections_reused() {
-    local name=$1 url=$2 m reqs conns kept
-    m=$(curl -fsS --max-time 10 "$url/metrics") || die "$name: GET /metrics failed"
-    reqs=$(awk '/^cordgate_requests_total[{ ]/ { n += $NF } END { print n + 0 }' <<<"$m")
-    conns=$(awk '$1 == "cordgate_fastcgi_connections_total" { print $2 }' <<<"$m")
-    kept=$(awk '$1 == "cordgate_fastcgi_connections_kept" { print $2 }' <<<"$m")
-    [[ -n "$conns" && -n "$kept" ]] || die "$name: no connection metrics"
+    local name=$1 url=$2 counts reqs conns kept
+    counts=$(fastcgi_counts "$url") || die "$name: GET /metrics failed"
+    read -r reqs conns kept <<<"$counts"
+    [[ "$conns" != - && "$kept" != - ]] || die "$name: no connection metrics"
     log "$name: $reqs requests over $conns FastCGI connections, $kept kept open"
     ((conns * 2 <= reqs)) ||
         die "$name: the connections were not kept ($conns for $reqs requests)"

@@ -25,8 +25,7 @@
 # find its log lines.
 #
 # --load CLIENTS REQUESTS: CLIENTS parallel loops of REQUESTS bearer requests
-# each (GET /v1/verify; with SMOKE_LOAD_POST=1, POST /v1/authorize, which a
-# web server does not resend on its own); every one must answer 200, and all of them within
+# each (GET /v1/verify); every one must answer 200, and all of them within
 # SMOKE_LOAD_SECONDS (default 30; a healthy pool needs 1-8 s for 160,
 # depending on the machine's load; a stalling one over 80 s).
 #
@@ -147,18 +146,10 @@ if ((LOAD)); then
                 printf 'not-sent-in-time %s\n' "$c-$i"
                 continue
             fi
-            if [[ "${SMOKE_LOAD_POST:-0}" == 1 ]]; then
-                code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-                    -H "Content-Type: application/json" \
-                    -H "X-Request-Id: load-$NAME-$c-$i" \
-                    --data "{\"signed_app_token\":\"$TOKEN\"}" \
-                    -- "$BASE/v1/authorize" 2>/dev/null) || code=000
-            else
-                code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-                    -H "Authorization: Bearer $TOKEN" \
-                    -H "X-Request-Id: load-$NAME-$c-$i" \
-                    -- "$BASE/v1/verify" 2>/dev/null) || code=000
-            fi
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+                -H "Authorization: Bearer $TOKEN" \
+                -H "X-Request-Id: load-$NAME-$c-$i" \
+                -- "$BASE/v1/verify" 2>/dev/null) || code=000
             printf '%s %s\n' "$code" "$c-$i"
         done
     }

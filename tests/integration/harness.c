@@ -49,15 +49,10 @@ it_sleep_ms(int ms)
         ;
 }
 
-struct sink {
-    char *data;
-    size_t len;
-};
-
-static size_t
-collect(char *p, size_t size, size_t n, void *ud)
+size_t
+it_sink_write(char *p, size_t size, size_t n, void *ud)
 {
-    struct sink *s = ud;
+    struct it_sink *s = ud;
     size_t add = size * n;
     char *d = realloc(s->data, s->len + add + 1);
 
@@ -76,7 +71,7 @@ it_http(const char *method, const char *url, const char *body, size_t body_len,
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
-    struct sink b = {NULL, 0}, h = {NULL, 0};
+    struct it_sink b = {NULL, 0}, h = {NULL, 0};
     CURLcode rc;
 
     cr_assert(c != NULL);
@@ -95,9 +90,9 @@ it_http(const char *method, const char *url, const char *body, size_t body_len,
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it_sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, it_sink_write);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

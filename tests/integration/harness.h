@@ -18,6 +18,14 @@
  */
 const char *it_env(const char *name);
 
+/* Bytes gathered by it_sink_write, a curl write callback (NUL-terminated;
+ * release data with free). */
+struct it_sink {
+    char *data;
+    size_t len;
+};
+size_t it_sink_write(char *p, size_t size, size_t n, void *sink);
+
 struct it_response {
     long status;
     char *body;

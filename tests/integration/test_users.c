@@ -1878,26 +1878,9 @@ struct racer {
     CURL *h;
     struct curl_slist *headers;
     char *body;
-    char *answer;
-    size_t answer_len;
+    struct it_sink answer;
     long status;
 };
-
-static size_t
-racer_write(char *p, size_t size, size_t n, void *ud)
-{
-    struct racer *rc = ud;
-    size_t add = size * n;
-    char *d = realloc(rc->answer, rc->answer_len + add + 1);
-
-    if (d == NULL)
-        return 0;
-    memcpy(d + rc->answer_len, p, add);
-    rc->answer_len += add;
-    d[rc->answer_len] = '\0';
-    rc->answer = d;
-    return add;
-}
 
 static void
 racer_free(void *p)
@@ -1909,7 +1892,7 @@ racer_free(void *p)
         curl_easy_cleanup(rc[i].h);
         curl_slist_free_all(rc[i].headers);
         free(rc[i].body);
-        free(rc[i].answer);
+        free(rc[i].answer.data);
     }
     free(rc);
 }
@@ -1940,8 +1923,8 @@ race(const char *method, const char *path, const char *body_fmt)
         curl_easy_setopt(x->h, CURLOPT_CUSTOMREQUEST, method);
         curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
         curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->headers);
-        curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, racer_write);
-        curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, it_sink_write);
+        curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->answer);
         curl_easy_setopt(x->h, CURLOPT_TIMEOUT, 30L);
         curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(x->h, CURLOPT_FORBID_REUSE, 1L);
@@ -1983,11 +1966,11 @@ Test(users, concurrent_puts_of_a_new_id_make_one_user)
 
     for (i = 0; i < RACERS; i++) {
         cr_assert_eq(rc[i].status, 200, "racer %d: %ld %s", i, rc[i].status,
-                     rc[i].answer ? rc[i].answer : "");
-        cr_assert(strcmp(rc[i].answer, created) == 0 ||
-                      strcmp(rc[i].answer, updated) == 0,
-                  "racer %d: %s", i, rc[i].answer);
-        ncreated += strcmp(rc[i].answer, created) == 0;
+                     rc[i].answer.data ? rc[i].answer.data : "");
+        cr_assert(strcmp(rc[i].answer.data, created) == 0 ||
+                      strcmp(rc[i].answer.data, updated) == 0,
+                  "racer %d: %s", i, rc[i].answer.data);
+        ncreated += strcmp(rc[i].answer.data, created) == 0;
     }
     cr_assert_geq(ncreated, 1);
     cr_assert_eq(count_of(a, id), 1);
@@ -2006,7 +1989,7 @@ Test(users, concurrent_posts_of_a_new_id_give_one_201)
     for (i = 0; i < RACERS; i++) {
         cr_assert(rc[i].status == 201 || rc[i].status == 409,
                   "racer %d: %ld %s", i, rc[i].status,
-                  rc[i].answer ? rc[i].answer : "");
+                  rc[i].answer.data ? rc[i].answer.data : "");
         n201 += rc[i].status == 201;
     }
     cr_assert_eq(n201, 1);

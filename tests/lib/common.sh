@@ -118,6 +118,17 @@ http_status() {
         true
 }
 
+# fastcgi_counts URL: "REQUESTS CONNECTIONS KEPT" from cordgate's /metrics
+# under URL: requests summed over routes, FastCGI connections accepted, and
+# kept open now; "-" for a sample that is missing.
+fastcgi_counts() {
+    curl -fsS --max-time 10 "$1/metrics" | awk '
+        /^cordgate_requests_total[{ ]/ { r += $NF }
+        $1 == "cordgate_fastcgi_connections_total" { c = $2 }
+        $1 == "cordgate_fastcgi_connections_kept" { k = $2 }
+        END { print r + 0, (c == "" ? "-" : c), (k == "" ? "-" : k) }'
+}
+
 # wait_http URL WANT TIMEOUT [PID...]: poll URL until its status matches WANT
 # (an exact code such as 200, or "any" for any HTTP answer). Fails after
 # TIMEOUT seconds, or at once when one of the PIDs has exited (no point

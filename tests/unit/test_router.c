@@ -15,7 +15,7 @@
 #include "cordgate/metrics.h"
 #include "cordgate/router.h"
 
-extern char **environ;
+#include "env.h"
 
 /* A request as the web server passes it: NAME, value pairs and a body. */
 struct fake {
@@ -55,27 +55,6 @@ static struct config cfg;
 static struct context ctx;
 static struct arena *arena;
 static struct request req;
-
-/* Unset every CORDGATE_ variable, whatever the shell running us had. */
-static void
-clear_env(void)
-{
-    char names[64][128];
-    size_t n = 0;
-
-    for (char **e = environ; e != NULL && *e != NULL && n < 64; e++) {
-        const char *eq = strchr(*e, '=');
-
-        if (strncmp(*e, "CORDGATE_", 9) == 0 && eq != NULL &&
-            (size_t)(eq - *e) < sizeof(names[0])) {
-            memcpy(names[n], *e, (size_t)(eq - *e));
-            names[n][eq - *e] = '\0';
-            n++;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        unsetenv(names[i]);
-}
 
 static void
 load_config(void)
