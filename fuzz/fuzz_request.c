@@ -113,7 +113,7 @@ fuzz_request(struct input *in, const char *base_path)
     memset(&r, 0, sizeof(r));
     r.ctx = &ctx;
     r.deadline_ms = clock_mono_ms() + 1000;
-    e = http_request_init(&r, arena, &src, cfg.max_body, base_path);
+    e = http_request_init(&r, arena, &src, base_path);
     if (e == CG_ERR_OK) {
         struct str v;
 

@@ -13,7 +13,6 @@
 #include "cordgate/json.h"
 #include "cordgate/jwt.h"
 #include "cordgate/log.h"
-#include "cordgate/router.h"
 #include "cordgate/store.h"
 #include "cordgate/uuid.h"
 

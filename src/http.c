@@ -2,6 +2,7 @@
 #include "cordgate/http.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "cordgate/arena.h"
 #include "cordgate/ascii.h"
+#include "cordgate/validate.h"
 
 static const struct {
     enum http_method method;
@@ -119,9 +121,10 @@ split_path(struct request *r)
 
 /* Read the body to EOF whatever CONTENT_LENGTH says (nginx sends "", Apache
  * nothing, a chunked upload has none), keeping at most max bytes. */
-static enum cg_err
-read_body(struct request *r, const struct http_source *src, size_t max)
+enum cg_err
+http_read_body(struct request *r, size_t max)
 {
+    const struct http_source *src = r->src;
     const char *cl = src->param(src->ud, "CONTENT_LENGTH");
     size_t cap = 0, len = 0;
     char *data = NULL;
@@ -190,8 +193,7 @@ read_body(struct request *r, const struct http_source *src, size_t max)
 
 enum cg_err
 http_request_init(struct request *r, struct arena *a,
-                  const struct http_source *src, size_t max_body,
-                  const char *base_path)
+                  const struct http_source *src, const char *base_path)
 {
     const char *uri, *q;
     size_t base_len = base_path ? strlen(base_path) : 0;
@@ -236,7 +238,54 @@ http_request_init(struct request *r, struct arena *a,
     if (r->authorization == NULL)
         r->authorization = src->param(src->ud, "REDIRECT_HTTP_AUTHORIZATION");
     r->content_type = src->param(src->ud, "CONTENT_TYPE");
-    return read_body(r, src, max_body);
+    return CG_ERR_OK;
+}
+
+const char *
+http_path_id(struct request *r)
+{
+    struct str id = r->params[0];
+
+    if (id.p == NULL ||
+        !validate_external_id(id.p, id.len, VALIDATE_PATH_ID_MAX))
+        return NULL;
+    return arena_strndup(r->arena, id.p, id.len);
+}
+
+enum cg_err
+request_bad_id(struct request *r, const char *field)
+{
+    return request_fail(r, CG_ERR_INVALID_FIELD,
+                        "Input type for %s is not valid, expected identifier.",
+                        field);
+}
+
+enum cg_err
+request_succeed(struct request *r, const char *fmt, ...)
+{
+    const char *msg;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = arena_vprintf(r->arena, fmt, ap);
+    va_end(ap);
+    if (msg == NULL ||
+        buf_append_str(&r->out, "{\"success\":true,\"message\":") != 0 ||
+        buf_append_json_string(&r->out, msg, strlen(msg)) != 0 ||
+        buf_append_char(&r->out, '}') != 0)
+        return CG_ERR_INTERNAL;
+    return CG_ERR_OK;
+}
+
+enum cg_err
+request_fail(struct request *r, enum cg_err e, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    r->error_message = arena_vprintf(r->arena, fmt, ap);
+    va_end(ap);
+    return e;
 }
 
 const char *

@@ -16,32 +16,78 @@
 #include "cordgate/handlers.h"
 #include "cordgate/http.h"
 #include "cordgate/json.h"
+#include "cordgate/schema.h"
 
 /*
- * Routes are data: method, path, handler, the authentication it needs and
- * what its body is.  Policy is applied here, once, before any handler runs.
+ * Routes are data: method, path, handler, the authentication it needs, what
+ * its body is, how its :id is checked and the schema of its body.  Policy is
+ * applied here, once, before any handler runs, in Cord's order: the body is
+ * parsed, then authenticated, then the :id checked, then the schema.
  * Literal segments match case-insensitively and a trailing slash is
  * optional, as in Cord's Express router.
  */
+#define S(name) (&schema_##name)
 static const struct route routes[] = {
-    {HTTP_GET, "/healthz", handle_health_get, AUTH_NONE, BODY_NONE, false},
-    {HTTP_GET, "/metrics", handle_metrics_get, AUTH_NONE, BODY_NONE, false},
+    {HTTP_GET, "/healthz", handle_health_get, AUTH_NONE, BODY_NONE, ID_ANY,
+     NULL, false},
+    {HTTP_GET, "/metrics", handle_metrics_get, AUTH_NONE, BODY_NONE, ID_ANY,
+     NULL, false},
     {HTTP_POST, "/v1/authorize", handle_authorize_post, AUTH_NONE, BODY_JSON,
-     false},
-    {HTTP_GET, "/v1/verify", handle_verify_get, AUTH_SERVER, BODY_NONE, false},
-    {HTTP_POST, "/v1/users", handle_users_post, AUTH_SERVER, BODY_JSON, false},
-    {HTTP_GET, "/v1/users", handle_users_list, AUTH_SERVER, BODY_NONE, false},
-    {HTTP_PUT, "/v1/users/:id", handle_user_put, AUTH_SERVER, BODY_JSON, false},
-    {HTTP_GET, "/v1/users/:id", handle_user_get, AUTH_SERVER, BODY_NONE, false},
+     ID_ANY, NULL, false},
+    {HTTP_GET, "/v1/verify", handle_verify_get, AUTH_SERVER, BODY_NONE, ID_ANY,
+     NULL, false},
+    {HTTP_POST, "/v1/users", handle_users_post, AUTH_SERVER, BODY_JSON, ID_ANY,
+     S(create_user), false},
+    {HTTP_GET, "/v1/users", handle_users_list, AUTH_SERVER, BODY_NONE, ID_ANY,
+     NULL, false},
+    {HTTP_PUT, "/v1/users/:id", handle_user_put, AUTH_SERVER, BODY_JSON,
+     ID_USER, S(update_user), false},
+    {HTTP_GET, "/v1/users/:id", handle_user_get, AUTH_SERVER, BODY_NONE,
+     ID_REQUEST, NULL, false},
+    /* Cord checks this body before the :id (the handler does). */
     {HTTP_DELETE, "/v1/users/:id", handle_user_delete, AUTH_SERVER, BODY_JSON,
-     false},
+     ID_ANY, S(delete_user), false},
+    {HTTP_GET, "/v1/groups", handle_groups_list, AUTH_SERVER, BODY_NONE,
+     ID_ANY, NULL, false},
+    {HTTP_PUT, "/v1/groups/:id", handle_group_put, AUTH_SERVER, BODY_JSON,
+     ID_GROUP, S(update_group), false},
+    {HTTP_GET, "/v1/groups/:id", handle_group_get, AUTH_SERVER, BODY_NONE,
+     ID_REQUEST, NULL, false},
+    {HTTP_DELETE, "/v1/groups/:id", handle_group_delete, AUTH_SERVER,
+     BODY_NONE, ID_GROUP, NULL, false},
+    {HTTP_GET, "/v1/groups/:id/members", handle_group_members_list,
+     AUTH_SERVER, BODY_NONE, ID_REQUEST, NULL, false},
+    {HTTP_POST, "/v1/groups/:id/members", handle_group_members_post,
+     AUTH_SERVER, BODY_JSON, ID_ANY, S(group_members), false},
+    /* Cord's older names for groups: the same handlers and messages. */
+    {HTTP_GET, "/v1/organizations", handle_groups_list, AUTH_SERVER,
+     BODY_NONE, ID_ANY, NULL, false},
+    {HTTP_POST, "/v1/organizations", handle_organizations_post, AUTH_SERVER,
+     BODY_JSON, ID_ANY, S(create_org), false},
+    {HTTP_PUT, "/v1/organizations/:id", handle_group_put, AUTH_SERVER,
+     BODY_JSON, ID_GROUP, S(update_group), false},
+    {HTTP_GET, "/v1/organizations/:id", handle_group_get, AUTH_SERVER,
+     BODY_NONE, ID_REQUEST, NULL, false},
+    {HTTP_DELETE, "/v1/organizations/:id", handle_group_delete, AUTH_SERVER,
+     BODY_NONE, ID_GROUP, NULL, false},
+    {HTTP_POST, "/v1/organizations/:id/members", handle_group_members_post,
+     AUTH_SERVER, BODY_JSON, ID_ANY, S(group_members), false},
+    {HTTP_POST, "/v1/batch", handle_batch_post, AUTH_SERVER, BODY_BATCH,
+     ID_ANY, S(batch), false},
     {HTTP_GET, "/v1/client/viewer", handle_client_viewer_get, AUTH_CLIENT,
-     BODY_NONE, false},
+     BODY_NONE, ID_ANY, NULL, false},
+    {HTTP_GET, "/v1/client/user/:id", handle_client_user_get, AUTH_CLIENT,
+     BODY_NONE, ID_ANY, NULL, false},
+    {HTTP_GET, "/v1/client/users", handle_client_users_get, AUTH_CLIENT,
+     BODY_NONE, ID_ANY, NULL, false},
+    {HTTP_GET, "/v1/client/groupMembers/:id", handle_client_group_members_get,
+     AUTH_CLIENT, BODY_NONE, ID_ANY, NULL, false},
     {HTTP_GET, "/generate-cord-token", handle_test_token_get, AUTH_NONE,
-     BODY_NONE, true},
+     BODY_NONE, ID_ANY, NULL, true},
     {HTTP_OPTIONS, "/generate-cord-token", handle_test_token_preflight,
-     AUTH_NONE, BODY_NONE, true},
+     AUTH_NONE, BODY_NONE, ID_ANY, NULL, true},
 };
+#undef S
 
 size_t
 router_route_count(void)
@@ -93,8 +139,8 @@ router_set_error(struct request *r, enum cg_err e)
     r->status = err_status(e);
     r->response_type = NULL;
     buf_clear(&r->out);
-    if (r->client_error && e != CG_ERR_INTERNAL &&
-        e != CG_ERR_DATABASE_UNAVAILABLE) {
+    if (r->auth_failed && r->route != NULL && r->route->auth == AUTH_CLIENT &&
+        e != CG_ERR_INTERNAL && e != CG_ERR_DATABASE_UNAVAILABLE) {
         const char *wrapped =
             arena_printf(r->arena, "invalid_session - %s", msg);
 
@@ -116,17 +162,6 @@ router_set_error(struct request *r, enum cg_err e)
         r->status = 500;
         buf_clear(&r->out);
     }
-}
-
-enum cg_err
-request_fail(struct request *r, enum cg_err e, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    r->error_message = arena_vprintf(r->arena, fmt, ap);
-    va_end(ap);
-    return e;
 }
 
 /* Does the Content-Type name this media type (parameters allowed)? */
@@ -241,31 +276,98 @@ parse_body(struct request *r)
 }
 
 static enum cg_err
-check_policy(struct request *r, const struct route *rt)
+authenticate(struct request *r, const struct route *rt)
 {
+    enum cg_err e = CG_ERR_OK;
+
+    switch (rt->auth) {
+    case AUTH_NONE:
+        break;
+    case AUTH_SERVER:
+        e = auth_server(r);
+        break;
+    case AUTH_CLIENT:
+        e = auth_client(r);
+        break;
+    }
+    r->auth_failed = e != CG_ERR_OK;
+    return e;
+}
+
+static enum cg_err
+check_path_id(struct request *r, const struct route *rt)
+{
+    switch (rt->id) {
+    case ID_ANY:
+        return CG_ERR_OK;
+    case ID_REQUEST:
+        r->path_id = http_path_id(r);
+        return r->path_id ? CG_ERR_OK : CG_ERR_INVALID_REQUEST;
+    case ID_USER:
+        r->path_id = http_path_id(r);
+        return r->path_id ? CG_ERR_OK : request_bad_id(r, "userID");
+    case ID_GROUP:
+        r->path_id = http_path_id(r);
+        return r->path_id ? CG_ERR_OK : request_bad_id(r, "orgID");
+    }
+    return CG_ERR_INTERNAL;
+}
+
+static enum cg_err
+check_policy(struct request *r, const struct route *rt, size_t limit)
+{
+    const char *message;
     enum cg_err e;
 
     if (r->body_too_large)
         return request_fail(r, CG_ERR_PAYLOAD_TOO_LARGE,
-                            "Request body exceeds the limit of %lu bytes.",
-                            r->ctx->cfg->max_body);
+                            "Request body exceeds the limit of %zu bytes.",
+                            limit);
     /* Body errors come before authentication, as in Cord. */
     switch (rt->body) {
     case BODY_NONE:
         break;
     case BODY_JSON:
+    case BODY_BATCH:
         if ((e = parse_body(r)) != CG_ERR_OK)
             return e;
         break;
     }
-    switch (rt->auth) {
-    case AUTH_NONE:
-        break;
-    case AUTH_SERVER:
-        return auth_server(r);
-    case AUTH_CLIENT:
-        return auth_client(r);
-    }
+    if ((e = authenticate(r, rt)) != CG_ERR_OK ||
+        (e = check_path_id(r, rt)) != CG_ERR_OK)
+        return e;
+    if (rt->schema == NULL)
+        return CG_ERR_OK;
+    e = schema_check(rt->schema, r->arena, r->json, r->ctx->cfg->email_required,
+                     &message);
+    if (e != CG_ERR_OK && message != NULL)
+        r->error_message = message;
+    return e;
+}
+
+/* Cord's cors() on /v1: every answer may be read by any origin, and any
+ * OPTIONS is a preflight answered at once. */
+static bool
+is_api(const struct request *r)
+{
+    return r->nsegments > 0 && r->segments[0].len == 2 &&
+           strncasecmp(r->segments[0].p, "v1", 2) == 0 &&
+           r->ctx->cfg->api_cors_origin[0] != '\0';
+}
+
+static enum cg_err
+preflight(struct request *r)
+{
+    const char *asked = http_param(r, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS");
+
+    r->status = 204;
+    if (http_add_header(r, "Access-Control-Allow-Methods",
+                        "GET,HEAD,PUT,PATCH,POST,DELETE") != 0)
+        return CG_ERR_INTERNAL;
+    if (asked != NULL && asked[0] != '\0' &&
+        (http_add_header(r, "Access-Control-Allow-Headers", asked) != 0 ||
+         http_add_header(r, "Vary", "Access-Control-Request-Headers") != 0))
+        return CG_ERR_INTERNAL;
     return CG_ERR_OK;
 }
 
@@ -281,13 +383,14 @@ quotable_length(struct str path)
     return json_utf8_is_valid(path.p, n) ? n : 0;
 }
 
-size_t
-router_dispatch(struct request *r)
+/* The route of r's method and path (routes' length when none), and in
+ * *allowed the methods its path has. */
+static size_t
+find_route(struct request *r, unsigned *allowed)
 {
-    size_t i, found = CG_ARRAY_LEN(routes);
-    unsigned allowed = 0;
-    enum cg_err e;
+    size_t i;
 
+    *allowed = 0;
     for (i = 0; !r->bad_path && i < CG_ARRAY_LEN(routes); i++) {
         unsigned m = routes[i].method;
 
@@ -297,36 +400,60 @@ router_dispatch(struct request *r)
             continue;
         if (m == HTTP_GET)
             m |= HTTP_HEAD;
-        allowed |= m;
-        if (m & r->method) {
-            found = i;
-            break;
-        }
+        *allowed |= m;
+        if (m & r->method)
+            return i;
     }
-    if (found == CG_ARRAY_LEN(routes)) {
-        memset(r->params, 0, sizeof(r->params));
-        if (allowed == 0) {
-            size_t n = quotable_length(r->path);
+    memset(r->params, 0, sizeof(r->params));
+    return CG_ARRAY_LEN(routes);
+}
 
-            e = n > 0 ? request_fail(r, CG_ERR_NOT_FOUND,
-                                     "No endpoint %s %.*s exists.",
-                                     r->method_name, (int)n, r->path.p)
-                      : CG_ERR_NOT_FOUND;
-        } else {
-            const char *allow = http_methods_format(r->arena, allowed);
+static enum cg_err
+no_route(struct request *r, unsigned allowed)
+{
+    const char *allow;
+    size_t n;
 
-            e = request_fail(r, CG_ERR_METHOD_NOT_ALLOWED,
-                             "Method %s is not allowed here; use %s.",
-                             r->method_name, allow ? allow : "");
-            if (allow == NULL || http_add_header(r, "Allow", allow) != 0)
-                e = CG_ERR_INTERNAL;
-        }
-        router_set_error(r, e);
-        return found;
+    if (allowed == 0) {
+        n = quotable_length(r->path);
+        return n > 0 ? request_fail(r, CG_ERR_NOT_FOUND,
+                                    "No endpoint %s %.*s exists.",
+                                    r->method_name, (int)n, r->path.p)
+                     : CG_ERR_NOT_FOUND;
     }
-    r->route = &routes[found];
-    e = check_policy(r, r->route);
-    if (e == CG_ERR_OK)
+    allow = http_methods_format(r->arena, allowed);
+    if (allow == NULL || http_add_header(r, "Allow", allow) != 0)
+        return CG_ERR_INTERNAL;
+    return request_fail(r, CG_ERR_METHOD_NOT_ALLOWED,
+                        "Method %s is not allowed here; use %s.",
+                        r->method_name, allow);
+}
+
+size_t
+router_dispatch(struct request *r)
+{
+    const struct config *cfg = r->ctx->cfg;
+    unsigned allowed;
+    size_t found = find_route(r, &allowed), limit = cfg->max_body;
+    bool api = is_api(r);
+    enum cg_err e;
+
+    if (found < CG_ARRAY_LEN(routes)) {
+        r->route = &routes[found];
+        if (r->route->body == BODY_BATCH)
+            limit = cfg->batch_max_body;
+    }
+    e = http_read_body(r, limit);
+    if (e == CG_ERR_OK && api &&
+        http_add_header(r, "Access-Control-Allow-Origin",
+                        cfg->api_cors_origin) != 0)
+        e = CG_ERR_INTERNAL;
+    if (e == CG_ERR_OK && api && r->method == HTTP_OPTIONS)
+        e = preflight(r);
+    else if (e == CG_ERR_OK && r->route == NULL)
+        e = no_route(r, allowed);
+    else if (e == CG_ERR_OK &&
+             (e = check_policy(r, r->route, limit)) == CG_ERR_OK)
         e = r->route->handler(r);
     if (e != CG_ERR_OK)
         router_set_error(r, e);

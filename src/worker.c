@@ -127,8 +127,7 @@ serve_one(struct worker *w, FCGX_Request *req)
     set_request_id(w, req, &r);
     log_set_request_id(r.id);
 
-    e = http_request_init(&r, w->arena, &src, w->cfg->max_body,
-                          w->cfg->base_path);
+    e = http_request_init(&r, w->arena, &src, w->cfg->base_path);
     if (e == CG_ERR_OK) {
         route = router_dispatch(&r);
     } else {
@@ -202,7 +201,12 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
     w->ctx.db = db_create(cfg->database_url, m, cfg->db_prepared);
     w->ctx.apps = cache_create(CACHE_SLOTS);
     w->ctx.sessions = cache_create(CACHE_SLOTS);
-    w->arena = arena_create(ARENA_BLOCK, cfg->max_body * 2 + ARENA_OVERHEAD);
+    w->arena = arena_create(ARENA_BLOCK,
+                            (cfg->max_body > cfg->batch_max_body
+                                 ? cfg->max_body
+                                 : cfg->batch_max_body) *
+                                    2 +
+                                ARENA_OVERHEAD);
     if (w->ctx.db == NULL || w->arena == NULL || w->ctx.apps == NULL ||
         w->ctx.sessions == NULL)
         return -1;

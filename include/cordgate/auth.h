@@ -25,22 +25,11 @@ struct request;
  */
 enum cg_err auth_server(struct request *r) CG_MUSTCHECK;
 
-/* The user (and group) a client auth token speaks for, as loaded after the
- * token's user_details and group_details were applied. */
-struct viewer {
-    const char *user_id;
-    const char *group_id; /* NULL when the token names none */
-    const char *name, *short_name, *email, *status, *profile_picture_url;
-    const char *metadata; /* JSON text */
-    const char *groups;   /* JSON array text of {"id","name"} */
-};
-
 /*
- * Authenticate a client auth token (cord-api.md 3.7.3): check it, create or
- * update its user and group, and load the viewer into r->viewer.  Failures
- * set r->client_error, so they are answered with 403 and
- * {"error": "invalid_session - <message>"}, as Cord does on its /v1/client
- * routes.
+ * Authenticate a client auth token (cord-api.md 3.7.3): check it, have its
+ * user and group created or updated (one store call), and load the viewer
+ * (model.h) into r->viewer.  The router answers a failure as Cord's client
+ * routes do.
  */
 enum cg_err auth_client(struct request *r) CG_MUSTCHECK;
 

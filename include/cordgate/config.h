@@ -19,12 +19,15 @@ struct config {
     bool workers_auto;     /* "auto": no count was given */
     unsigned long max_requests;
     unsigned long max_body;
+    unsigned long batch_max_body; /* POST /v1/batch's own limit */
+    bool email_required;          /* the seeds' rule for creating users */
     unsigned long request_timeout_ms;
     char *access_token_secret;
     bool test_tokens;
     char *test_users_file;
     char *test_app_id;
-    char *cors_origin;
+    char *cors_origin;     /* of the test-token endpoint */
+    char *api_cors_origin; /* of the API routes; "" for none */
     enum log_level log_level;
     char *log_file;
     char *pid_file;

@@ -46,6 +46,8 @@
       "Platform user already exists.")                                         \
     X(GROUP_ALREADY_EXISTS, "group_already_exists", 409,                       \
       "Platform group already exists.")                                        \
+    X(ORGANIZATION_ALREADY_EXISTS, "organization_already_exists", 409,         \
+      "Platform organization already exists.")                                 \
     X(PAYLOAD_TOO_LARGE, "payload_too_large", 413,                             \
       "Request body is too large.")                                            \
     X(INTERNAL, "error", 500, "internal server error")                         \

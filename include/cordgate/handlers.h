@@ -15,7 +15,18 @@ enum cg_err handle_users_list(struct request *r);
 enum cg_err handle_user_put(struct request *r);
 enum cg_err handle_user_get(struct request *r);
 enum cg_err handle_user_delete(struct request *r);
+enum cg_err handle_groups_list(struct request *r);
+enum cg_err handle_group_put(struct request *r);
+enum cg_err handle_group_get(struct request *r);
+enum cg_err handle_group_delete(struct request *r);
+enum cg_err handle_group_members_list(struct request *r);
+enum cg_err handle_group_members_post(struct request *r);
+enum cg_err handle_organizations_post(struct request *r);
+enum cg_err handle_batch_post(struct request *r);
 enum cg_err handle_client_viewer_get(struct request *r);
+enum cg_err handle_client_user_get(struct request *r);
+enum cg_err handle_client_users_get(struct request *r);
+enum cg_err handle_client_group_members_get(struct request *r);
 enum cg_err handle_test_token_get(struct request *r);
 enum cg_err handle_test_token_preflight(struct request *r);
 

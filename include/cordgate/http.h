@@ -69,10 +69,11 @@ struct request {
     /* Filled by the router. */
     const struct route *route;
     struct str params[HTTP_MAX_PARAMS];
-    struct json_object *json;
+    struct json_object *json;  /* the body; valid by the route's schema */
+    const char *path_id;       /* the checked :id, when the route has one */
     const struct app *app; /* the authenticated app, if the route needs one */
     const struct viewer *viewer; /* the user of a client auth token */
-    bool client_error; /* render errors as Cord's client routes: 403 */
+    bool auth_failed; /* the error is the route's authentication's */
 
     /* The response. */
     int status;
@@ -82,11 +83,31 @@ struct request {
     const char *error_message; /* overrides the default message */
 };
 
-/* Start a request: read the parameters and the whole body from src, never
- * holding more than max_body bytes of it (the rest is read and dropped). */
+/* Start a request: read its parameters (method, path, query, headers)
+ * from src.  The body is read by http_read_body. */
 enum cg_err http_request_init(struct request *r, struct arena *a,
-                              const struct http_source *src, size_t max_body,
+                              const struct http_source *src,
                               const char *base_path) CG_MUSTCHECK;
+/* Read the whole body from src, never holding more than max bytes of it:
+ * beyond, the rest is read and dropped and body_too_large is set.  Once per
+ * request, always, so that a kept connection stays in step. */
+enum cg_err http_read_body(struct request *r, size_t max) CG_MUSTCHECK;
+
+/* The path's :id when it passes isValidExternalID (up to 320 code
+ * points), as a C string; NULL when it does not. */
+const char *http_path_id(struct request *r);
+/* 400 invalid_field "Input type for <field> is not valid, expected
+ * identifier." */
+enum cg_err request_bad_id(struct request *r, const char *field);
+
+/* Answer {"success":true,"message":<text>}, Cord's answer to a write. */
+enum cg_err request_succeed(struct request *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Set the message of the error e that the caller returns; the router
+ * writes the body (handlers return a code; one place writes errors). */
+enum cg_err request_fail(struct request *r, enum cg_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Percent-decode [p, p+n) into the arena.  plus_is_space for queries.
  * Returns -1 on a malformed escape or no memory. */

@@ -1,4 +1,4 @@
-/* Store functions: the only code besides db.c that knows SQL. */
+/* The store: every SQL statement and transaction of cordgate, with db.c. */
 #ifndef CORDGATE_STORE_H
 #define CORDGATE_STORE_H
 
@@ -8,9 +8,16 @@
 
 #include "cordgate/compiler.h"
 #include "cordgate/errors.h"
+#include "cordgate/model.h"
 
 struct arena;
 struct db;
+
+/*
+ * Every call takes the worker's connection, the request's arena (results
+ * live there) and the deadline (CLOCK_MONOTONIC ms) the database part must
+ * meet, and names its app: every query is scoped to one.
+ */
 
 struct app {
     const char *id;
@@ -63,11 +70,194 @@ enum cg_err store_setting_get(struct db *db, struct arena *a,
                               int64_t deadline_ms, const char *key,
                               const char **value) CG_MUSTCHECK;
 
-/* A PostgreSQL text[] literal of the n strings, for one parameter. */
-const char *store_text_array(struct arena *a, const char *const *items, int n);
+/* Does the database answer?  (GET /healthz) */
+enum cg_err store_ping(struct db *db, struct arena *a,
+                       int64_t deadline_ms) CG_MUSTCHECK;
 
-/* ROLLBACK, dropping the connection if even that fails. */
-void store_rollback(struct db *db, struct arena *a, int64_t deadline_ms);
+/* ---- users (store/users.c) */
+
+enum user_write {
+    USER_CREATED,
+    USER_UPDATED,
+    USER_EXISTS,        /* create only: the id is taken */
+    USER_NEEDS_EMAIL,   /* a create without an email */
+    USER_GROUP_MISSING, /* *missing_group names the first unknown group */
+};
+
+/* POST: create only.  PUT: create or update in one statement (an upsert,
+ * so concurrent creates of one id never fail); with addGroups/removeGroups,
+ * one transaction (the caller's, if one is open). */
+enum cg_err store_user_write(struct db *db, struct arena *a,
+                             int64_t deadline_ms, const char *app_id,
+                             const char *id, const struct user_change *c,
+                             bool create_only, enum user_write *result,
+                             const char **missing_group) CG_MUSTCHECK;
+
+/* *found is false when the app has no such user. */
+enum cg_err store_user_get(struct db *db, struct arena *a, int64_t deadline_ms,
+                           const char *app_id, const char *id, struct user *out,
+                           bool *found) CG_MUSTCHECK;
+
+/* A page of users ordered by id after `after` (NULL: from the start),
+ * matching the metadata containment filter (JSON text, NULL: all); *more
+ * says whether rows remain after the page; *total counts every match. */
+enum cg_err store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
+                            const char *app_id, const char *metadata_filter,
+                            const char *after, long limit, struct user **out,
+                            int *count, bool *more, long *total) CG_MUSTCHECK;
+
+/* Delete the user and its memberships. */
+enum cg_err store_user_delete(struct db *db, struct arena *a,
+                              int64_t deadline_ms, const char *app_id,
+                              const char *id, bool *found) CG_MUSTCHECK;
+
+/* ---- groups (store/groups.c) */
+
+enum group_write {
+    GROUP_CREATED,
+    GROUP_UPDATED,
+    GROUP_EXISTS,          /* create only: the id is taken */
+    GROUP_NEEDS_NAME,      /* a create without a name */
+    GROUP_MEMBERS_MISSING, /* *missing lists the unknown users */
+};
+
+/*
+ * Create or update a group; a status not given leaves it as it is (Cord
+ * would reactivate a deleted group).  members replaces the membership (its
+ * duplicates count once); any unknown member fails the whole write, and
+ * *missing lists each unknown id once, in the order given.  One
+ * transaction (the caller's, if one is open).
+ */
+enum cg_err store_group_write(struct db *db, struct arena *a,
+                              int64_t deadline_ms, const char *app_id,
+                              const char *id, const struct group_change *c,
+                              bool create_only, enum group_write *result,
+                              const char *const **missing,
+                              int *n_missing) CG_MUSTCHECK;
+
+/* The group with its members' ids (deleted users included). */
+enum cg_err store_group_get(struct db *db, struct arena *a, int64_t deadline_ms,
+                            const char *app_id, const char *id,
+                            struct group *out, bool *found) CG_MUSTCHECK;
+
+/* Every group of the app, ordered by id, without members. */
+enum cg_err store_group_list(struct db *db, struct arena *a,
+                             int64_t deadline_ms, const char *app_id,
+                             struct group **out, int *count) CG_MUSTCHECK;
+
+/* Delete the group and its memberships. */
+enum cg_err store_group_delete(struct db *db, struct arena *a,
+                               int64_t deadline_ms, const char *app_id,
+                               const char *id, bool *found) CG_MUSTCHECK;
+
+enum members_change {
+    MEMBERS_CHANGED,
+    MEMBERS_NO_GROUP,
+    MEMBERS_NO_USER, /* *missing is the first unknown id, add before remove */
+};
+
+/* Add and remove members in one statement; a member added twice or a
+ * non-member removed is a no-op. */
+enum cg_err store_group_members_change(
+    struct db *db, struct arena *a, int64_t deadline_ms, const char *app_id,
+    const char *group_id, const char *const *add, int n_add,
+    const char *const *remove, int n_remove, enum members_change *result,
+    const char **missing) CG_MUSTCHECK;
+
+/* A page of a group's members, ordered by user id after `after`; *total
+ * counts every member; *found is false without such a group. */
+enum cg_err store_group_members_list(struct db *db, struct arena *a,
+                                     int64_t deadline_ms, const char *app_id,
+                                     const char *group_id, const char *after,
+                                     long limit, struct user **out, int *count,
+                                     bool *more, long *total,
+                                     bool *found) CG_MUSTCHECK;
+
+/* ---- batch (store/batch.c) */
+
+struct batch_user {
+    const char *id;
+    struct user_change c;
+};
+struct batch_group {
+    const char *id;
+    struct group_change c;
+};
+
+enum batch_write {
+    BATCH_DONE,
+    BATCH_GROUP_NEEDS_NAME, /* *bad is the index of the first new group
+                               without a name */
+    BATCH_MEMBERS_MISSING,  /* *missing lists every unknown member */
+};
+
+/* Users, then groups, then memberships, in one transaction, one statement
+ * per table whatever the size; all or nothing.  An id given twice: the
+ * last item wins. */
+enum cg_err store_batch(struct db *db, struct arena *a, int64_t deadline_ms,
+                        const char *app_id, const struct batch_user *users,
+                        int n_users, const struct batch_group *groups,
+                        int n_groups, enum batch_write *result, int *bad,
+                        const char *const **missing,
+                        int *n_missing) CG_MUSTCHECK;
+
+/* ---- client auth tokens (store/client.c) */
+
+enum client_write {
+    CLIENT_OK,
+    CLIENT_USER_GROUP_MISSING, /* user_details' addGroups: *missing */
+    CLIENT_GROUP_NEEDS_NAME,
+    CLIENT_MEMBERS_MISSING, /* group_details' members: *missing, *n_missing */
+    CLIENT_NO_USER,         /* the viewer does not exist */
+    CLIENT_NO_GROUP,        /* the token's group does not exist */
+};
+
+/*
+ * What a client auth token's details imply, in one transaction: the user
+ * (user: NULL for none), the group (group: NULL for none) and the user's
+ * membership of group_id (NULL for none).
+ */
+enum cg_err store_client_apply(struct db *db, struct arena *a,
+                               int64_t deadline_ms, const char *app_id,
+                               const char *user_id,
+                               const struct user_change *user,
+                               const char *group_id,
+                               const struct group_change *group,
+                               enum client_write *result,
+                               const char *const **missing,
+                               int *n_missing) CG_MUSTCHECK;
+
+enum viewer_state {
+    VIEWER_OK,
+    VIEWER_NO_USER, /* missing or deleted */
+    VIEWER_NO_GROUP,
+    VIEWER_NOT_MEMBER,
+    VIEWER_GROUP_INACTIVE,
+};
+
+/* The viewer of a client auth token: the user, checked against group_id
+ * (NULL for none), with the active groups it belongs to. */
+enum cg_err store_viewer_get(struct db *db, struct arena *a,
+                             int64_t deadline_ms, const char *app_id,
+                             const char *user_id, const char *group_id,
+                             struct viewer *v,
+                             enum viewer_state *state) CG_MUSTCHECK;
+
+/* Of ids, the users that share a group with viewer_id (in any order). */
+enum cg_err store_client_users(struct db *db, struct arena *a,
+                               int64_t deadline_ms, const char *app_id,
+                               const char *viewer_id, const char *const *ids,
+                               int n, struct user **out,
+                               int *count) CG_MUSTCHECK;
+
+/* The first `limit` members of group_id by id, if viewer_id is one of
+ * them; *more says whether there are others. */
+enum cg_err store_client_group_members(struct db *db, struct arena *a,
+                                       int64_t deadline_ms, const char *app_id,
+                                       const char *viewer_id,
+                                       const char *group_id, int limit,
+                                       struct user **out, int *count,
+                                       bool *more) CG_MUSTCHECK;
 
 /* Fill hex (2n+1 bytes) with n random bytes from OpenSSL, hex-encoded. */
 int store_random_hex(char *hex, size_t n) CG_MUSTCHECK;

@@ -10,7 +10,6 @@
 #include "cordgate/http.h"
 #include "cordgate/json.h"
 #include "cordgate/jwt.h"
-#include "cordgate/router.h"
 #include "cordgate/store.h"
 #include "cordgate/uuid.h"
 

@@ -1,15 +1,14 @@
 /* Operator endpoints: GET /healthz and GET /metrics. */
 #include "cordgate/context.h"
-#include "cordgate/db.h"
 #include "cordgate/handlers.h"
 #include "cordgate/http.h"
 #include "cordgate/metrics.h"
+#include "cordgate/store.h"
 
 enum cg_err
 handle_health_get(struct request *r)
 {
-    enum cg_err e = db_exec(r->ctx->db, r->arena, r->deadline_ms, "SELECT 1", 0,
-                            NULL, NULL, NULL);
+    enum cg_err e = store_ping(r->ctx->db, r->arena, r->deadline_ms);
 
     if (e != CG_ERR_OK)
         return e == CG_ERR_INTERNAL ? CG_ERR_DATABASE_UNAVAILABLE : e;

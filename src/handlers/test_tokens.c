@@ -10,38 +10,12 @@
 #include "cordgate/context.h"
 #include "cordgate/handlers.h"
 #include "cordgate/http.h"
+#include "cordgate/js.h"
 #include "cordgate/jwt.h"
 #include "cordgate/log.h"
-#include "cordgate/router.h"
 #include "cordgate/store.h"
 
 #define CLIENT_TOKEN_TTL 60 /* the SDK's expiresIn: '1 min' */
-
-/* The length of the JavaScript white space or line terminator at s (what
- * parseInt skips), or 0. */
-static size_t
-js_space(const char *s, size_t n)
-{
-    static const char *const wide[] = {
-        "\xc2\xa0",     "\xe1\x9a\x80", "\xe2\x80\xa8", "\xe2\x80\xa9",
-        "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80", "\xef\xbb\xbf",
-    };
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i;
-
-    if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
-        return 1;
-    /* U+2000..U+200A */
-    if (n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x80 && u[2] <= 0x8a)
-        return 3;
-    for (i = 0; i < CG_ARRAY_LEN(wide); i++) {
-        size_t len = strlen(wide[i]);
-
-        if (n >= len && memcmp(s, wide[i], len) == 0)
-            return len;
-    }
-    return 0;
-}
 
 /*
  * parseInt(userIndex, 10), reduced mod count exactly, however many digits
@@ -51,18 +25,15 @@ js_space(const char *s, size_t n)
 static size_t
 user_index(struct request *r, size_t count)
 {
-    struct str q;
-    size_t i = 0, rem = 0, n;
-    bool negative = false;
+    struct str q, digits;
+    size_t i, rem = 0;
+    bool negative;
 
     if (!http_query_get(r, "userIndex", &q))
         return 0;
-    while (i < q.len && (n = js_space(q.p + i, q.len - i)) > 0)
-        i += n;
-    if (i < q.len && (q.p[i] == '-' || q.p[i] == '+'))
-        negative = q.p[i++] == '-';
-    for (; i < q.len && q.p[i] >= '0' && q.p[i] <= '9'; i++)
-        rem = (rem * 10 + (size_t)(q.p[i] - '0')) % count;
+    digits = js_int_digits(q, &negative);
+    for (i = 0; i < digits.len; i++)
+        rem = (rem * 10 + (size_t)(digits.p[i] - '0')) % count;
     return negative && rem != 0 ? count - rem : rem;
 }
 

@@ -1,34 +1,12 @@
 /* Apps: id, name and the secret their tokens are signed with. */
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "cordgate/arena.h"
 #include "cordgate/db.h"
 #include "cordgate/store.h"
 #include "cordgate/uuid.h"
-
-int
-store_random_hex(char *hex, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    unsigned char raw[64];
-    size_t i;
-
-    if (n > sizeof(raw) || RAND_bytes(raw, (int)n) != 1)
-        return -1;
-    for (i = 0; i < n; i++) {
-        hex[2 * i] = digits[raw[i] >> 4];
-        hex[2 * i + 1] = digits[raw[i] & 15];
-    }
-    hex[2 * n] = '\0';
-    return 0;
-}
-
-static const char *
-column(struct arena *a, PGresult *res, int row, int col)
-{
-    return arena_strdup(a, PQgetvalue(res, row, col));
-}
+#include "shared.h"
 
 enum cg_err
 store_app_create(struct db *db, struct arena *a, int64_t deadline_ms,
@@ -47,10 +25,10 @@ store_app_create(struct db *db, struct arena *a, int64_t deadline_ms,
                 2, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
-    out->id = column(a, res, 0, 0);
-    out->name = column(a, res, 0, 1);
-    out->secret = column(a, res, 0, 2);
-    out->created_at = column(a, res, 0, 3);
+    out->id = store_value(a, res, 0, 0);
+    out->name = store_value(a, res, 0, 1);
+    out->secret = store_value(a, res, 0, 2);
+    out->created_at = store_value(a, res, 0, 3);
     OPENSSL_cleanse(secret, sizeof(secret));
     return out->id && out->name && out->secret && out->created_at
                ? CG_ERR_OK
@@ -75,9 +53,9 @@ store_app_list(struct db *db, struct arena *a, int64_t deadline_ms,
     if (*out == NULL)
         return CG_ERR_INTERNAL;
     for (i = 0; i < n; i++) {
-        (*out)[i].id = column(a, res, i, 0);
-        (*out)[i].name = column(a, res, i, 1);
-        (*out)[i].created_at = column(a, res, i, 2);
+        (*out)[i].id = store_value(a, res, i, 0);
+        (*out)[i].name = store_value(a, res, i, 1);
+        (*out)[i].created_at = store_value(a, res, i, 2);
     }
     *count = n;
     return CG_ERR_OK;
@@ -100,10 +78,10 @@ store_app_get(struct db *db, struct arena *a, int64_t deadline_ms,
         return e;
     if (PQntuples(res) != 1)
         return CG_ERR_PROJECT_NOT_FOUND;
-    out->id = column(a, res, 0, 0);
-    out->name = column(a, res, 0, 1);
-    out->secret = column(a, res, 0, 2);
-    out->created_at = column(a, res, 0, 3);
+    out->id = store_value(a, res, 0, 0);
+    out->name = store_value(a, res, 0, 1);
+    out->secret = store_value(a, res, 0, 2);
+    out->created_at = store_value(a, res, 0, 3);
     return out->id && out->name && out->secret && out->created_at
                ? CG_ERR_OK
                : CG_ERR_INTERNAL;

@@ -4,6 +4,7 @@
 #include "cordgate/arena.h"
 #include "cordgate/db.h"
 #include "cordgate/store.h"
+#include "shared.h"
 
 enum cg_err
 store_session_create(struct db *db, struct arena *a, int64_t deadline_ms,
@@ -22,8 +23,8 @@ store_session_create(struct db *db, struct arena *a, int64_t deadline_ms,
                 1, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
-    *session_id = arena_strdup(a, PQgetvalue(res, 0, 0));
-    *expires = arena_strdup(a, PQgetvalue(res, 0, 1));
+    *session_id = store_value(a, res, 0, 0);
+    *expires = store_value(a, res, 0, 1);
     return *session_id && *expires ? CG_ERR_OK : CG_ERR_INTERNAL;
 }
 
@@ -49,9 +50,9 @@ store_session_get(struct db *db, struct arena *a, int64_t deadline_ms,
         *state = SESSION_MISSING;
         return CG_ERR_OK;
     }
-    app->id = arena_strdup(a, PQgetvalue(res, 0, 0));
-    app->name = arena_strdup(a, PQgetvalue(res, 0, 1));
-    app->secret = arena_strdup(a, PQgetvalue(res, 0, 2));
+    app->id = store_value(a, res, 0, 0);
+    app->name = store_value(a, res, 0, 1);
+    app->secret = store_value(a, res, 0, 2);
     app->created_at = NULL;
     *expires_ms = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
     if (app->id == NULL || app->name == NULL || app->secret == NULL)
@@ -79,7 +80,7 @@ store_setting_get(struct db *db, struct arena *a, int64_t deadline_ms,
         return e;
     *value = NULL;
     if (PQntuples(res) == 1) {
-        *value = arena_strdup(a, PQgetvalue(res, 0, 0));
+        *value = store_value(a, res, 0, 0);
         if (*value == NULL)
             return CG_ERR_INTERNAL;
     }

@@ -1,4 +1,4 @@
-/* Users: one upsert per write, keyset pages, memberships. */
+/* Users: one upsert per write, keyset pages, group memberships. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,11 +7,7 @@
 #include "cordgate/buf.h"
 #include "cordgate/db.h"
 #include "cordgate/store.h"
-#include "cordgate/users.h"
-
-#define ISO_MS(col)                                                            \
-    "to_char(" col " AT TIME ZONE 'UTC', "                                     \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#include "shared.h"
 
 /*
  * Absent and null leave a field as it is (Cord: `name ?? undefined`), so
@@ -42,34 +38,6 @@ static const char create_sql[] =
     "VALUES ($1, $2, $3, $4, $5, coalesce($6, 'active'), "
     "CASE WHEN $8::boolean THEN $7 END, coalesce($9::jsonb, '{}')) "
     "ON CONFLICT (app_id, id) DO NOTHING RETURNING true";
-
-/* A text[] literal: {"a","b\"c"}. */
-const char *
-store_text_array(struct arena *a, const char *const *items, int n)
-{
-    struct buf b;
-    int i;
-
-    buf_init(&b, a, 1u << 24);
-    if (buf_append_char(&b, '{') != 0)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        const char *p;
-
-        if ((i > 0 && buf_append_char(&b, ',') != 0) ||
-            buf_append_char(&b, '"') != 0)
-            return NULL;
-        for (p = items[i]; *p != '\0'; p++)
-            if (((*p == '"' || *p == '\\') && buf_append_char(&b, '\\')) ||
-                buf_append_char(&b, *p) != 0)
-                return NULL;
-        if (buf_append_char(&b, '"') != 0)
-            return NULL;
-    }
-    if (buf_append_char(&b, '}') != 0)
-        return NULL;
-    return b.data;
-}
 
 /* The first of ids (in their order) that is not a group of the app. */
 static enum cg_err
@@ -137,13 +105,13 @@ write_user(struct db *db, struct arena *a, int64_t deadline_ms,
     const char *params[10] = {
         app_id,
         id,
-        c->set_email ? c->email : NULL,
-        c->set_name ? c->name : NULL,
-        c->set_short_name ? c->short_name : NULL,
-        c->set_status ? c->status : NULL,
-        c->set_picture ? c->picture : NULL,
-        c->set_picture ? "true" : "false",
-        c->set_metadata ? c->metadata : NULL,
+        c->email,
+        c->name,
+        c->short_name,
+        c->status,
+        c->picture,
+        c->picture != NULL || c->clear_picture ? "true" : "false",
+        c->metadata,
         c->email_optional ? "true" : "false",
     };
     PGresult *res;
@@ -161,11 +129,44 @@ write_user(struct db *db, struct arena *a, int64_t deadline_ms,
     return CG_ERR_OK;
 }
 
-void
-store_rollback(struct db *db, struct arena *a, int64_t deadline_ms)
+struct user_write_args {
+    const char *app_id, *id;
+    const struct user_change *c;
+    bool create_only;
+    enum user_write *result;
+    const char **missing_group;
+};
+
+/* The user and its memberships, rolled back whole on any miss. */
+static enum cg_err
+write_with_groups(struct db *db, struct arena *a, int64_t deadline_ms,
+                  void *arg, bool *rollback)
 {
-    if (db_exec_script(db, a, deadline_ms, "ROLLBACK") != CG_ERR_OK)
-        db_disconnect(db);
+    struct user_write_args *w = arg;
+    const struct user_change *c = w->c;
+    enum cg_err e;
+
+    e = first_missing_group(db, a, deadline_ms, w->app_id, c->add_groups,
+                            c->n_add, w->missing_group);
+    if (e == CG_ERR_OK && *w->missing_group == NULL)
+        e = first_missing_group(db, a, deadline_ms, w->app_id, c->remove_groups,
+                                c->n_remove, w->missing_group);
+    if (e != CG_ERR_OK)
+        return e;
+    if (*w->missing_group != NULL) {
+        *w->result = USER_GROUP_MISSING;
+        *rollback = true;
+        return CG_ERR_OK;
+    }
+    e = write_user(db, a, deadline_ms, w->app_id, w->id, c, w->create_only,
+                   w->result);
+    if (e != CG_ERR_OK)
+        return e;
+    if (*w->result == USER_EXISTS || *w->result == USER_NEEDS_EMAIL) {
+        *rollback = true;
+        return CG_ERR_OK;
+    }
+    return change_memberships(db, a, deadline_ms, w->app_id, w->id, c);
 }
 
 enum cg_err
@@ -174,71 +175,14 @@ store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
                  const struct user_change *c, bool create_only,
                  enum user_write *result, const char **missing_group)
 {
-    enum cg_err e;
-    bool own;
+    struct user_write_args w = {app_id, id,     c,
+                                create_only, result, missing_group};
 
     *missing_group = NULL;
     if (c->n_add == 0 && c->n_remove == 0)
         return write_user(db, a, deadline_ms, app_id, id, c, create_only,
                           result);
-    /* Memberships too: one transaction, rolled back whole on any miss.
-     * Inside the caller's transaction, the caller commits or rolls back. */
-    own = !db_in_transaction(db);
-    e = own ? db_exec_script(db, a, deadline_ms, "BEGIN") : CG_ERR_OK;
-    if (e != CG_ERR_OK)
-        return e;
-    e = first_missing_group(db, a, deadline_ms, app_id, c->add_groups, c->n_add,
-                            missing_group);
-    if (e == CG_ERR_OK && *missing_group == NULL)
-        e = first_missing_group(db, a, deadline_ms, app_id, c->remove_groups,
-                                c->n_remove, missing_group);
-    if (e == CG_ERR_OK && *missing_group != NULL) {
-        *result = USER_GROUP_MISSING;
-        if (own)
-            store_rollback(db, a, deadline_ms);
-        return CG_ERR_OK;
-    }
-    if (e == CG_ERR_OK)
-        e = write_user(db, a, deadline_ms, app_id, id, c, create_only, result);
-    if (e == CG_ERR_OK &&
-        (*result == USER_EXISTS || *result == USER_NEEDS_EMAIL)) {
-        if (own)
-            store_rollback(db, a, deadline_ms);
-        return CG_ERR_OK;
-    }
-    if (e == CG_ERR_OK)
-        e = change_memberships(db, a, deadline_ms, app_id, id, c);
-    if (e == CG_ERR_OK && own)
-        e = db_exec_script(db, a, deadline_ms, "COMMIT");
-    if (e != CG_ERR_OK && own)
-        store_rollback(db, a, deadline_ms);
-    return e;
-}
-
-#define USER_COLUMNS                                                           \
-    "u.id, u.email, u.name, u.short_name, u.status, u.profile_picture_url, "   \
-    "u.metadata::text, " ISO_MS("u.created_at")
-
-static const char *
-value(struct arena *a, PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return NULL;
-    return arena_strdup(a, PQgetvalue(res, row, col));
-}
-
-static int
-read_user(struct arena *a, PGresult *res, int row, int col, struct user *u)
-{
-    u->id = value(a, res, row, col);
-    u->email = value(a, res, row, col + 1);
-    u->name = value(a, res, row, col + 2);
-    u->short_name = value(a, res, row, col + 3);
-    u->status = value(a, res, row, col + 4);
-    u->profile_picture_url = value(a, res, row, col + 5);
-    u->metadata = value(a, res, row, col + 6);
-    u->created_at = value(a, res, row, col + 7);
-    return u->id && u->status && u->metadata && u->created_at ? 0 : -1;
+    return store_transaction(db, a, deadline_ms, write_with_groups, &w);
 }
 
 enum cg_err
@@ -251,7 +195,7 @@ store_user_get(struct db *db, struct arena *a, int64_t deadline_ms,
     enum cg_err e;
 
     e = db_exec(db, a, deadline_ms,
-                "SELECT " USER_COLUMNS ", coalesce((SELECT json_agg(m.group_id "
+                "SELECT " STORE_USER_COLUMNS ", coalesce((SELECT json_agg(m.group_id "
                 "ORDER BY m.group_id) FROM group_members m JOIN groups g "
                 "ON g.app_id = m.app_id AND g.id = m.group_id "
                 "WHERE m.app_id = u.app_id AND m.user_id = u.id "
@@ -263,8 +207,8 @@ store_user_get(struct db *db, struct arena *a, int64_t deadline_ms,
     *found = PQntuples(res) == 1;
     if (!*found)
         return CG_ERR_OK;
-    if (read_user(a, res, 0, 0, out) != 0 ||
-        (out->groups = value(a, res, 0, 8)) == NULL)
+    if (store_read_user(a, res, 0, 0, out) != 0 ||
+        (out->groups = store_value(a, res, 0, 8)) == NULL)
         return CG_ERR_INTERNAL;
     return CG_ERR_OK;
 }
@@ -279,7 +223,7 @@ store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
     const char *params[4] = {app_id, metadata_filter, after, lim};
     PGresult *res;
     enum cg_err e;
-    int i, n;
+    int n;
 
     /* One more row than asked for says whether another page exists. */
     snprintf(lim, sizeof(lim), "%ld", limit + 1);
@@ -287,7 +231,7 @@ store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
         db, a, deadline_ms,
         "WITH matched AS (SELECT count(*) AS total FROM users "
         "WHERE app_id = $1 AND ($2::jsonb IS NULL OR metadata @> $2::jsonb)) "
-        "SELECT m.total, " USER_COLUMNS " FROM matched m LEFT JOIN LATERAL "
+        "SELECT m.total, " STORE_USER_COLUMNS " FROM matched m LEFT JOIN LATERAL "
         "(SELECT * FROM users WHERE app_id = $1 "
         "AND ($2::jsonb IS NULL OR metadata @> $2::jsonb) "
         "AND ($3::text IS NULL OR id > $3::text) ORDER BY id "
@@ -302,14 +246,8 @@ store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
     *more = n > limit;
     if (*more)
         n = (int)limit;
-    *out = arena_calloc(a, (size_t)n + 1, sizeof(**out));
-    if (*out == NULL)
-        return CG_ERR_INTERNAL;
-    for (i = 0; i < n; i++)
-        if (read_user(a, res, i, 1, &(*out)[i]) != 0)
-            return CG_ERR_INTERNAL;
     *count = n;
-    return CG_ERR_OK;
+    return store_read_users(a, res, n, 1, out);
 }
 
 enum cg_err

@@ -105,7 +105,7 @@ build(const char *method, const char *uri, const char *content_length,
         params[4] = NULL;
     memset(&req, 0, sizeof(req));
     req.ctx = &ctx;
-    cr_assert_eq(http_request_init(&req, arena, &src, cfg.max_body, base_path),
+    cr_assert_eq(http_request_init(&req, arena, &src, base_path),
                  CG_ERR_OK, "%s %s", method, uri);
     cr_assert_eq(f.pos, f.body_len, "the body was read to the end");
 }
