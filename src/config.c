@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 enum opt_type {
     OPT_STRING,
-    OPT_URL, /* a string that is not logged (may hold a password) */
+    OPT_URL, /* libpq's: checked here, never echoed (may hold a password) */
     OPT_SECRET,
     OPT_UINT,
     OPT_BYTES,
@@ -165,6 +167,30 @@ parse_listen(const char *v)
     return 0;
 }
 
+/*
+ * Does libpq accept v as db.c passes it (dbname with expand_dbname)?  A
+ * value with '=' or a postgres:// prefix is a connection string or URI, any
+ * other is a database name.  libpq's own parse errors quote the bad part,
+ * which may be the password, so a bad value is checked here, once, and
+ * never shown; nothing logs it later.
+ */
+static bool
+url_is_valid(const char *v)
+{
+    PQconninfoOption *parsed;
+    char *msg = NULL;
+
+    if (strchr(v, '=') == NULL && strncmp(v, "postgresql://", 13) != 0 &&
+        strncmp(v, "postgres://", 11) != 0)
+        return true;
+    parsed = PQconninfoParse(v, &msg);
+    PQfreemem(msg);
+    if (parsed == NULL)
+        return false;
+    PQconninfoFree(parsed);
+    return true;
+}
+
 static int
 set_value(struct config *c, const struct opt *o, const char *v, char *err,
           size_t errlen)
@@ -191,6 +217,11 @@ set_value(struct config *c, const struct opt *o, const char *v, char *err,
                         "CORDGATE_%s: \"%s\" is not a socket path "
                         "(/path.sock) or host:port",
                         o->name, v);
+        if (o->type == OPT_URL && !url_is_valid(v))
+            return fail(err, errlen,
+                        "CORDGATE_%s: not a libpq connection string or URI "
+                        "(the value is not shown: it may hold a password)",
+                        o->name);
         if (o->type == OPT_PATH_PREFIX && v[0] != '\0' &&
             (v[0] != '/' || v[strlen(v) - 1] == '/'))
             return fail(err, errlen,

@@ -1,6 +1,8 @@
 /* The one list of errors, expanded into lookup tables. */
 #include "cordgate/errors.h"
 
+#include "cordgate/http_status.h"
+
 static const struct {
     const char *code;
     int status;
@@ -33,30 +35,11 @@ const char *
 err_reason(int status)
 {
     switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 413:
-        return "Payload Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
+#define CG_STATUS_CASE(status, reason)                                         \
+    case status:                                                               \
+        return reason;
+        CG_HTTP_STATUSES(CG_STATUS_CASE)
+#undef CG_STATUS_CASE
     }
     return "Unknown";
 }

@@ -16,9 +16,9 @@ static const struct {
     enum http_method method;
     const char *name;
 } methods[] = {
-    {HTTP_GET, "GET"},         {HTTP_HEAD, "HEAD"},     {HTTP_POST, "POST"},
-    {HTTP_PUT, "PUT"},         {HTTP_DELETE, "DELETE"}, {HTTP_PATCH, "PATCH"},
-    {HTTP_OPTIONS, "OPTIONS"},
+#define HTTP_METHOD_ROW(name, bit) {HTTP_##name, #name},
+    HTTP_METHODS(HTTP_METHOD_ROW)
+#undef HTTP_METHOD_ROW
 };
 
 enum http_method

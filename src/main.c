@@ -1,4 +1,4 @@
-/* The command line: serve, migrate, app create|list. */
+/* The command line: serve, migrate, app create|list, token server|client. */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -208,8 +208,9 @@ out:
     return status;
 }
 
-/* Options after the command: --config and, for serve, --workers.  The
- * words they use are blanked out so the command sees only its own. */
+/* Options after the command: --config and, for serve, --workers, as
+ * "--opt VALUE" or "--opt=VALUE".  The words they use are blanked out so the
+ * command sees only its own. */
 static int
 command_options(int argc, char **argv, const char **config_file,
                 const char **workers)
@@ -237,8 +238,8 @@ command_options(int argc, char **argv, const char **config_file,
         if (name[n] == '=') {
             *dst = name + n + 1;
         } else if (i + 1 < argc) {
-            *dst = argv[i + 1];
-            argv[i + 1] = "";
+            argv[i++] = ""; /* the name; its value is blanked below */
+            *dst = argv[i];
         } else {
             fprintf(stderr, "cordgate: %s needs a value\n", name);
             return -1;

@@ -8,11 +8,15 @@
 
 #include "cordgate/buf.h"
 #include "cordgate/http.h"
+#include "cordgate/http_status.h"
 #include "cordgate/router.h"
 
 /* The statuses cordgate answers with; anything else lands in "other". */
-static const int statuses[] = {200, 201, 204, 400, 401, 403,
-                               404, 405, 409, 413, 500, 503};
+static const int statuses[] = {
+#define CG_STATUS_NUMBER(status, reason) status,
+    CG_HTTP_STATUSES(CG_STATUS_NUMBER)
+#undef CG_STATUS_NUMBER
+};
 #define NSTATUS (CG_ARRAY_LEN(statuses) + 1)
 
 /* Upper bounds of the request-duration histogram, in seconds. */
@@ -129,23 +133,16 @@ metrics_set_workers(struct metrics *m, unsigned long n)
 }
 
 static const char *
-method_label(unsigned method)
+method_label(enum http_method method)
 {
     switch (method) {
-    case HTTP_GET:
-        return "GET";
-    case HTTP_HEAD:
-        return "HEAD";
-    case HTTP_POST:
-        return "POST";
-    case HTTP_PUT:
-        return "PUT";
-    case HTTP_DELETE:
-        return "DELETE";
-    case HTTP_PATCH:
-        return "PATCH";
-    case HTTP_OPTIONS:
-        return "OPTIONS";
+    case HTTP_OTHER:
+        break;
+#define HTTP_METHOD_CASE(name, bit)                                            \
+    case HTTP_##name:                                                          \
+        return #name;
+        HTTP_METHODS(HTTP_METHOD_CASE)
+#undef HTTP_METHOD_CASE
     }
     return "";
 }
@@ -219,7 +216,7 @@ route_labels(char *labels, size_t n, size_t i)
 
     if (rt != NULL)
         snprintf(labels, n, "method=\"%s\",route=\"%s\"",
-                 method_label(rt->method), rt->pattern);
+                 method_label((enum http_method)rt->method), rt->pattern);
     else
         snprintf(labels, n, "method=\"\",route=\"none\"");
 }

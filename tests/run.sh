@@ -324,19 +324,34 @@ cli_checks() {
         return 1
     }
 
+    # Every way of giving a bad worker count, in the environment, a --config
+    # file or --workers (before or after the command, "--opt VALUE" or
+    # "--opt=VALUE"), must reach the configuration: exit 2 with one line that
+    # names CORDGATE_WORKERS, not "unknown option".
     printf 'CORDGATE_WORKERS=not-a-number\n' >"$WORK/bad.conf"
-    local -a how=("environment" "--config file")
+    local -a how=("environment" "--config FILE serve" "serve --config FILE"
+        "serve --config=FILE" "migrate --config FILE" "migrate --config=FILE"
+        "serve --workers N" "serve --workers=N")
+    local -a env args
     local i
-    for i in 0 1; do
+    for i in "${!how[@]}"; do
+        env=(CORDGATE_LISTEN="$WORK/bad.sock")
+        case ${how[i]} in
+        "environment")
+            env+=(CORDGATE_WORKERS=not-a-number)
+            args=(serve)
+            ;;
+        "--config FILE serve") args=(--config "$WORK/bad.conf" serve) ;;
+        "serve --config FILE") args=(serve --config "$WORK/bad.conf") ;;
+        "serve --config=FILE") args=(serve "--config=$WORK/bad.conf") ;;
+        "migrate --config FILE") args=(migrate --config "$WORK/bad.conf") ;;
+        "migrate --config=FILE") args=(migrate "--config=$WORK/bad.conf") ;;
+        "serve --workers N") args=(serve --workers not-a-number) ;;
+        "serve --workers=N") args=(serve --workers=not-a-number) ;;
+        esac
         set +e
-        if ((i == 0)); then
-            CORDGATE_WORKERS=not-a-number CORDGATE_LISTEN="$WORK/bad.sock" \
-                timeout 10 "$BIN" serve >/dev/null 2>"$WORK/bad.err"
-        else
-            CORDGATE_LISTEN="$WORK/bad.sock" \
-                timeout 10 "$BIN" --config "$WORK/bad.conf" serve \
-                >/dev/null 2>"$WORK/bad.err"
-        fi
+        env "${env[@]}" timeout 10 "$BIN" "${args[@]}" \
+            >/dev/null 2>"$WORK/bad.err"
         rc=$?
         set -e
         out=$(cat "$WORK/bad.err")
@@ -345,8 +360,8 @@ cli_checks() {
             printf '%s\n' "$out" >&2
             return 1
         fi
-        if [[ $(wc -l <"$WORK/bad.err") -ne 1 ]]; then
-            err "bad configuration via ${how[i]}: expected one line on stderr, got:"
+        if [[ $(wc -l <"$WORK/bad.err") -ne 1 || $out != *CORDGATE_WORKERS* ]]; then
+            err "bad CORDGATE_WORKERS via ${how[i]}: expected one line naming it, got:"
             printf '%s\n' "$out" >&2
             return 1
         fi

@@ -19,15 +19,24 @@ struct route;
 struct app;
 struct viewer;
 
+/*
+ * The one list of methods: X(name, bit).  Each is a bit, so that a route
+ * table can hold a set of them; an Allow header lists them in this order.
+ */
+#define HTTP_METHODS(X)                                                        \
+    X(GET, 0)                                                                  \
+    X(HEAD, 1)                                                                 \
+    X(POST, 2)                                                                 \
+    X(PUT, 3)                                                                  \
+    X(DELETE, 4)                                                               \
+    X(PATCH, 5)                                                                \
+    X(OPTIONS, 6)
+
 enum http_method {
     HTTP_OTHER = 0,
-    HTTP_GET = 1 << 0,
-    HTTP_HEAD = 1 << 1,
-    HTTP_POST = 1 << 2,
-    HTTP_PUT = 1 << 3,
-    HTTP_DELETE = 1 << 4,
-    HTTP_PATCH = 1 << 5,
-    HTTP_OPTIONS = 1 << 6,
+#define HTTP_METHOD_ENUM(name, bit) HTTP_##name = 1 << (bit),
+    HTTP_METHODS(HTTP_METHOD_ENUM)
+#undef HTTP_METHOD_ENUM
 };
 
 /*

@@ -60,13 +60,6 @@ bool json_get(const struct json_object *obj, const char *key,
               struct json_object **out);
 bool json_get_string(const struct json_object *obj, const char *key,
                      struct str *out);
-bool json_get_number(const struct json_object *obj, const char *key,
-                     double *out);
-bool json_get_bool(const struct json_object *obj, const char *key, bool *out);
-bool json_get_object(const struct json_object *obj, const char *key,
-                     struct json_object **out);
-bool json_get_array(const struct json_object *obj, const char *key,
-                    struct json_object **out);
 
 /* The bytes of a string value; false for any other type. */
 bool json_string(struct json_object *o, struct str *out);

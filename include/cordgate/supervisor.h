@@ -1,4 +1,4 @@
-/* The listening socket, the pre-forked pool and its signals. */
+/* The worker pool: pre-fork, respawn, recycle, reload, signals. */
 #ifndef CORDGATE_SUPERVISOR_H
 #define CORDGATE_SUPERVISOR_H
 

@@ -486,6 +486,44 @@ Test(config, unknown_command_and_option_exit_2)
     cr_assert(strstr(err, "/nonexistent/cordgate.conf") != NULL, "%s", err);
 }
 
+/*
+ * --config and serve's --workers take "--opt VALUE" and "--opt=VALUE", before
+ * or after the command: a bad value given any way reaches the configuration
+ * (exit 2, one line naming it), never "unknown option".
+ */
+Test(config, command_options_take_a_value_either_way)
+{
+    static const char *const nowhere = "/nonexistent/cordgate.conf";
+    const char *bin = it_env("CORDGATE_TEST_BIN");
+    const struct {
+        const char *argv[5];
+        const char *mention;
+    } rows[] = {
+        {{bin, "serve", "--workers", "abc", NULL}, "CORDGATE_WORKERS"},
+        {{bin, "serve", "--workers=abc", NULL}, "CORDGATE_WORKERS"},
+        {{bin, "--workers", "abc", "serve", NULL}, "CORDGATE_WORKERS"},
+        {{bin, "serve", "--config", nowhere, NULL}, nowhere},
+        {{bin, "serve", "--config=/nonexistent/cordgate.conf", NULL}, nowhere},
+        {{bin, "migrate", "--config", nowhere, NULL}, nowhere},
+        {{bin, "migrate", "--config=/nonexistent/cordgate.conf", NULL},
+         nowhere},
+        {{bin, "--config", nowhere, "migrate", NULL}, nowhere},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char err[1024];
+        int status = it_run(rows[i].argv, NULL, err, sizeof(err));
+        char *nl = strchr(err, '\n');
+
+        cr_assert_eq(status, 2, "row %zu: exit %d, stderr %s", i, status, err);
+        cr_assert(nl != NULL && nl[1] == '\0', "row %zu: not one line: %s", i,
+                  err);
+        cr_assert(strstr(err, rows[i].mention) != NULL, "row %zu: %s", i, err);
+        cr_assert(strstr(err, "unknown option") == NULL, "row %zu: %s", i, err);
+    }
+}
+
 Test(config, help_and_version_exit_0)
 {
     const char *bin = it_env("CORDGATE_TEST_BIN");

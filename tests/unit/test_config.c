@@ -402,6 +402,43 @@ Test(config, bad_values_fail_naming_the_variable)
     }
 }
 
+/* libpq's parse errors quote the bad part, which may be the password: a bad
+ * CORDGATE_DATABASE_URL fails at start and its value is never shown. */
+Test(config, bad_database_url_fails_without_showing_it)
+{
+    static const char *const bad[] = {
+        "postgresql://cg:hunter%zz@db/cordgate",
+        "host=db hunter2",
+        "host=db password=hunter2 nosuchoption=1",
+        "postgres://cg:hunter2@db/cordgate?nosuchparam=1",
+    };
+    static const char *const good[] = {
+        "dbname=cordgate",
+        "cordgate", /* a bare database name, as libpq takes it */
+        "host=/run/postgresql dbname=cordgate password='a b'",
+        "postgresql://cg:hunter%20two@db:5432/cordgate?sslmode=require",
+        "postgres://db/cordgate",
+    };
+    struct config c;
+    char err[256];
+
+    for (size_t i = 0; i < CG_ARRAY_LEN(bad); i++) {
+        setenv("CORDGATE_DATABASE_URL", bad[i], 1);
+        cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), -1, "%s", bad[i]);
+        cr_assert_str_eq(err, "CORDGATE_DATABASE_URL: not a libpq connection "
+                              "string or URI (the value is not shown: it may "
+                              "hold a password)");
+        cr_assert_null(strstr(err, "hunter"));
+    }
+    for (size_t i = 0; i < CG_ARRAY_LEN(good); i++) {
+        setenv("CORDGATE_DATABASE_URL", good[i], 1);
+        cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), 0, "%s: %s",
+                     good[i], err);
+        cr_assert_str_eq(c.database_url, good[i]);
+        config_free(&c);
+    }
+}
+
 Test(config, test_tokens_without_an_app_id_fail)
 {
     struct config c;
