@@ -9,6 +9,9 @@
 #   bench/run.sh --quick          smoke run: cordgate only, ~1 s per endpoint,
 #                                 fails on any non-2xx or socket error
 #   bench/run.sh --scale          GET/PUT with 10^6 users vs 10^3
+#   bench/run.sh --batch          POST /v1/batch of 10, 10^3, 10^4 users;
+#                                 group members 10^5 vs 10^3; member add vs
+#                                 PUT new user (commits synced to disk)
 #
 # Everything it starts (PostgreSQL, nginx, cordgate, php-fpm, node, hello)
 # lives in a private work directory and is stopped by PID at exit.
@@ -27,7 +30,7 @@ COMMAND_LINE="bench/run.sh${*:+ $*}"
 
 usage() {
     cat <<'EOF'
-usage: bench/run.sh [--quick | --scale | --latency] [options]
+usage: bench/run.sh [--quick | --scale | --latency | --batch] [options]
 
   --quick             smoke run: cordgate only, each endpoint ~1 s at 16
                       connections; fails on any non-2xx or socket error
@@ -35,6 +38,13 @@ usage: bench/run.sh [--quick | --scale | --latency] [options]
   --latency           p50/p99 at 64 connections under a paced load of 25,
                       50 and 75 % of each endpoint's throughput (cordgate
                       only, about 5 minutes)
+  --batch             groups and batch, commits synced to disk (implies
+                      --fsync): POST /v1/batch of 10, 1 000 and 10 000 new
+                      users (the last with 1 000 groups of 10), 3 times
+                      each, median time and the serving worker's peak RSS;
+                      GET /v1/groups/<ID>/members?limit=1000 with 10^5
+                      members vs 10^3; POST /v1/groups/<ID>/members {add}
+                      vs PUT /v1/users/<new id> (about 2 minutes)
   --out FILE          write the markdown report to FILE (default for a full
                       or scale run: bench/results/<date>.md; --quick: none)
   --bin PATH          use this cordgate binary instead of building
@@ -43,7 +53,8 @@ usage: bench/run.sh [--quick | --scale | --latency] [options]
   --only LIST         comma-separated subset of the references: php, node,
                       node-seed, node-1p, node-seed-1p, sweep, nginx, hello,
                       pgbench, hmac (groups: refs, ceilings); cordgate
-                      itself always runs. Default: all.
+                      itself always runs. Default: all. With --batch, a
+                      subset of its parts: batch, list, add, put.
   --database-url URL  use this PostgreSQL (libpq URI or conninfo) instead of
                       starting a private one; `cordgate migrate` is run on it
   --app-id ID         use this existing app (needs --app-secret) instead of
@@ -75,6 +86,7 @@ while (($# > 0)); do
     --quick) MODE=quick ;;
     --scale) MODE=scale ;;
     --latency) MODE=latency ;;
+    --batch) MODE="batch" ;;
     --fsync) FSYNC=on ;;
     --out) OUT=${2:?--out needs a file}; shift ;;
     --bin) BIN=${2:?--bin needs a path}; shift ;;
@@ -97,6 +109,8 @@ fi
 if [[ -n "$APP_ID" && -z "$APP_SECRET" ]] || [[ -z "$APP_ID" && -n "$APP_SECRET" ]]; then
     die "--app-id and --app-secret go together"
 fi
+# --batch measures writes as production makes them: synced to disk.
+[[ $MODE != batch ]] || FSYNC=on
 WARMUP=2
 ((RUN_SECONDS >= 2)) || WARMUP=1
 [[ $MODE != quick ]] || WARMUP=0
@@ -115,6 +129,14 @@ if [[ $MODE == full ]]; then
         *) die "--only: unknown reference '$r' (know: $ALL_REFS)" ;;
         esac
     done
+elif [[ $MODE == batch ]]; then
+    for r in ${ONLY//,/ }; do
+        case $r in
+        all) SELECTED+="batch list add put " ;;
+        batch | list | add | put) SELECTED+="$r " ;;
+        *) die "--only with --batch: unknown part '$r' (know: batch list add put)" ;;
+        esac
+    done
 fi
 want() { [[ "$SELECTED" == *" $1 "* ]]; }
 
@@ -131,6 +153,9 @@ declare -A ENDPOINT_NAME=(
     [put_new]="PUT /v1/users/<new id>"
     [put_old]="PUT /v1/users/<existing id>"
     [get_user]="GET /v1/users/<id>"
+    [members_1e3]="GET /v1/groups/<ID>/members?limit=1000, 10^3 members"
+    [members_1e5]="GET /v1/groups/<ID>/members?limit=1000, 10^5 members"
+    [members_add]="POST /v1/groups/<ID>/members {add: [one id]}"
 )
 PRELOAD=1000          # existing users e1..e1000
 SWEEP_WORKERS=(2 4 8 16)
@@ -188,6 +213,10 @@ estimate_seconds() {
     fi
     if [[ $MODE == latency ]]; then
         printf '%s\n' $((15 + ${#ENDPOINTS[@]} * (WARMUP + (2 + ${#PACE_LEVELS[@]}) * RUN_SECONDS)))
+        return
+    fi
+    if [[ $MODE == batch ]]; then
+        printf '%s\n' $((40 + 4 * (WARMUP + RUN_SECONDS)))
         return
     fi
     while read -r backend endpoint conns; do
@@ -390,6 +419,8 @@ setup_nginx() {
     server {
         listen 127.0.0.1:${PORT[cordgate]};
         access_log off;
+        # A batch of 10 000 users is over nginx's default 1 MiB.
+        client_max_body_size 16m;
         location / {
             include /etc/nginx/fastcgi_params;
             fastcgi_pass unix:$WORK/cordgate.sock;
@@ -402,6 +433,7 @@ setup_nginx() {
     server {
         listen 127.0.0.1:${PORT[cordgate-ka]};
         access_log off;
+        client_max_body_size 16m;
         location / {
             include /etc/nginx/fastcgi_params;
             fastcgi_keep_conn on;
@@ -649,8 +681,14 @@ wrk_target() {
     put_new) WRK_PATH=/; WRK_ARGS=(put_new "$ACCESS_TOKEN" "n$RUN_TAG-$backend-$((++PUT_NEW_RUNS))-" "") ;;
     put_old) WRK_PATH=/; WRK_ARGS=(put_old "$ACCESS_TOKEN" e "$USER_COUNT") ;;
     get_user) WRK_PATH=/; WRK_ARGS=(get_user "$ACCESS_TOKEN" e "$USER_COUNT") ;;
+    members_1e3) WRK_PATH="/v1/groups/$GROUP_1E3/members?limit=1000"; WRK_ARGS=(get_auth "$ACCESS_TOKEN" "" "") ;;
+    members_1e5) WRK_PATH="/v1/groups/$GROUP_1E5/members?limit=1000"; WRK_ARGS=(get_auth "$ACCESS_TOKEN" "" "") ;;
+    # Each run adds to a group of its own, so that no run re-adds the ids
+    # of the one before (bench.lua numbers them from 1 in every run).
+    members_add) WRK_PATH="/v1/groups/$GROUP_ADD-$((++MEMBERS_ADD_RUNS))/members"; WRK_ARGS=(members_add "$ACCESS_TOKEN" a "") ;;
     esac
 }
+MEMBERS_ADD_RUNS=0
 PUT_NEW_RUNS=0
 USER_COUNT=$PRELOAD
 WRK_STRICT=()
@@ -1097,6 +1135,8 @@ write_report() {
         elif [[ $MODE == latency ]]; then
             printf '## Latency under a paced load\n\n'
             report_latency
+        elif [[ $MODE == batch ]]; then
+            report_batch_mode
         else
             printf '## Endpoints: cordgate (%s workers, the default) and the references\n\n' "$DEFAULT_WORKERS"
             printf 'All behind the same nginx; req/s over %s s; "cordgate ÷ it" is cordgate'"'"'s req/s over the reference'"'"'s. Bearer calls use an access token from each backend'"'"'s own POST /v1/authorize. %s\n\n' "$RUN_SECONDS" \
@@ -1210,6 +1250,289 @@ report_scale() {
     printf '\nIds are walked in a scattered order over the whole range (e1..eN, a stride coprime with N), so the 10^6 run reaches far beyond the 10^3 hot set.\n'
 }
 
+# ---------------------------------------------------------------- batch
+#
+# --batch: the groups and batch endpoints, with commits synced to disk.
+# POST /v1/batch is timed request by request with curl (each batch is one
+# request, one transaction), with the serving worker's peak RSS and CPU
+# read from /proc; the member list and the member add are loaded with wrk.
+
+BATCH_SIZES=(10 1000 10000)   # users per batch; 10 000 also carries groups
+BATCH_GROUPS_AT=10000         # ... 1 000 groups of 10 of its users
+BATCH_REPS=3
+BATCH_TSV=                    # WORK/batch.tsv, one line per request
+PEAK_RESET=0                  # the workers' VmHWM could be reset per request
+LIST_BIG=100000               # members of the big group ...
+LIST_SMALL=1000               # ... and of the small one
+GROUP_1E3=bench-members-1e3
+GROUP_1E5=bench-members-1e5
+GROUP_ADD=                    # bench-add-<run tag>, -0 .. -4
+CLK_TCK=$(getconf CLK_TCK)
+
+# batch_body FILE PREFIX USERS GROUPS: a POST /v1/batch body: USERS new
+# users PREFIX1.. with {id, email, name} (what the PUT bench sends) and
+# GROUPS new groups PREFIXg1.., each with 10 of those users as members.
+batch_body() {
+    awk -v p="$2" -v n="$3" -v g="$4" 'BEGIN {
+        printf "{\"users\":["
+        for (i = 1; i <= n; i++)
+            printf "%s{\"id\":\"%s%d\",\"email\":\"%s%d@bench.example\",\"name\":\"Bench %d\"}",
+                (i > 1 ? "," : ""), p, i, p, i, i
+        printf "]"
+        if (g > 0) {
+            printf ",\"groups\":["
+            for (j = 1; j <= g; j++) {
+                printf "%s{\"id\":\"%sg%d\",\"name\":\"Group %d\",\"members\":[",
+                    (j > 1 ? "," : ""), p, j, j
+                for (k = 1; k <= 10; k++)
+                    printf "%s\"%s%d\"", (k > 1 ? "," : ""), p, (j - 1) * 10 + k
+                printf "]}"
+            }
+            printf "]"
+        }
+        printf "}"
+    }' >"$1"
+}
+
+# worker_sample PID: "pid io_bytes cpu_ticks vmhwm_kib" for each child of
+# PID (the cordgate workers). io_bytes is rchar + wchar: an idle worker
+# waits in accept and reads nothing, the one serving a batch reads its body.
+worker_sample() {
+    local c io stat hwm
+    for c in $(child_pids "$1"); do
+        io=$(awk '/^(rchar|wchar):/ { s += $2 } END { print s + 0 }' \
+            "/proc/$c/io" 2>/dev/null) || continue
+        stat=$(cat "/proc/$c/stat" 2>/dev/null) || continue
+        stat=${stat##*) } # from field 3 (state) on: utime is the 12th, stime the 13th
+        hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$c/status" 2>/dev/null || true)
+        printf '%s %s %s %s\n' "$c" "$io" "$(awk '{ print $12 + $13 }' <<<"$stat")" "${hwm:-0}"
+    done
+}
+
+# reset_peaks PID: reset the VmHWM of PID's children to their current RSS
+# (`5` to /proc/<pid>/clear_refs, Linux >= 4.0), so that the peak read
+# after a request is that request's. Sets PEAK_RESET to 1 when it worked.
+reset_peaks() {
+    local c
+    PEAK_RESET=1
+    for c in $(child_pids "$1"); do
+        { printf '5' >"/proc/$c/clear_refs"; } 2>/dev/null || PEAK_RESET=0
+    done
+}
+
+# batch_once USERS GROUPS REP: one POST /v1/batch of fresh ids, timed by
+# curl; checks the answer and the rows written; appends "users groups rep
+# seconds body_bytes worker_pid worker_hwm_kib worker_cpu_ms" to BATCH_TSV.
+batch_once() {
+    local n=$1 g=$2 rep=$3 file=$WORK/batch-$1-$3.json out code secs
+    local prefix="b$RUN_TAG-$n-$rep-" before after w
+    batch_body "$file" "$prefix" "$n" "$g"
+    reset_peaks "$BACKEND_PID"
+    before=$(worker_sample "$BACKEND_PID")
+    out=$(curl -s -X POST --max-time 120 -o "$WORK/batch.out" \
+        -w '%{http_code} %{time_total}' -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $ACCESS_TOKEN" --data-binary "@$file" \
+        "http://127.0.0.1:${PORT[cordgate]}/v1/batch") || true
+    after=$(worker_sample "$BACKEND_PID")
+    code=${out%% *}
+    secs=${out#* }
+    if [[ "$code" == 413 ]]; then
+        warn "a body of $(wc -c <"$file") bytes was refused as too large:" \
+            "POST /v1/batch needs its own body limit (DESIGN §5; CORDGATE_MAX_BODY is 1 MiB by default)"
+    fi
+    check_answer "POST /v1/batch of $n users and $g groups" "$code" \
+        "$(cat "$WORK/batch.out")" 200 "successfully batch updated $n users and $g group"
+    # The rows are there: a batch that wrote nothing must not look fast.
+    local rows
+    rows=$(psql_db -v app="$APP_ID" -v p="$prefix" <<'SQL'
+SELECT (SELECT count(*) FROM users WHERE app_id = :'app' AND starts_with(id, :'p'))
+    || ' ' || (SELECT count(*) FROM group_members WHERE app_id = :'app' AND starts_with(group_id, :'p'));
+SQL
+    )
+    [[ "$rows" == "$n $((g * 10))" ]] ||
+        die "POST /v1/batch of $n users and $g groups answered 200 but wrote $rows (users, memberships)"
+    # The serving worker: the one whose I/O grew most.
+    w=$(awk -v tck="$CLK_TCK" '
+        NR == FNR { io[$1] = $2; cpu[$1] = $3; next }
+        ($1 in io) && $2 - io[$1] > best {
+            best = $2 - io[$1]; pid = $1; ms = ($3 - cpu[$1]) * 1000 / tck; hwm = $4 }
+        END { if (pid != "") print pid, hwm, ms; else print "- 0 0" }' \
+        <(printf '%s\n' "$before") <(printf '%s\n' "$after"))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$g" "$rep" "$secs" "$(wc -c <"$file")" \
+        "${w// /$'\t'}" >>"$BATCH_TSV"
+    read -r -a w <<<"$w"
+    log "$(printf 'batch %5d users %4d groups #%d: %.3f s  worker %s peak RSS %s KiB, CPU %s ms' \
+        "$n" "$g" "$rep" "$secs" "${w[0]}" "${w[1]}" "${w[2]}")"
+}
+
+run_batch_requests() {
+    section "POST /v1/batch: ${BATCH_SIZES[*]} users, $BATCH_REPS times each"
+    local n g rep
+    for n in "${BATCH_SIZES[@]}"; do
+        g=0
+        ((n != BATCH_GROUPS_AT)) || g=$((n / 10))
+        for ((rep = 1; rep <= BATCH_REPS; rep++)); do
+            batch_once "$n" "$g" "$rep"
+        done
+    done
+}
+
+# preload_members: users m1..m100000; group GROUP_1E5 with all of them as
+# members and GROUP_1E3 with m1..m1000, straight into the tables.
+preload_members() {
+    psql_db -v app="$APP_ID" -v big="$GROUP_1E5" -v small="$GROUP_1E3" \
+        -v nbig="$LIST_BIG" -v nsmall="$LIST_SMALL" <<'SQL'
+INSERT INTO users (app_id, id, email, name)
+SELECT :'app'::uuid, 'm' || g, 'm' || g || '@bench.example', 'Bench m' || g
+FROM generate_series(1, :nbig::int) AS g
+ON CONFLICT (app_id, id) DO NOTHING;
+INSERT INTO groups (app_id, id, name)
+VALUES (:'app'::uuid, :'big', 'Bench 10^5'), (:'app'::uuid, :'small', 'Bench 10^3')
+ON CONFLICT (app_id, id) DO NOTHING;
+INSERT INTO group_members (app_id, group_id, user_id)
+SELECT :'app'::uuid, :'big', 'm' || g FROM generate_series(1, :nbig::int) AS g
+UNION ALL
+SELECT :'app'::uuid, :'small', 'm' || g FROM generate_series(1, :nsmall::int) AS g
+ON CONFLICT DO NOTHING;
+SQL
+}
+
+# preload_add_pool: users a1-1.. and a2-1.. (one series per wrk thread,
+# bench.lua's members_add ids) and the empty groups GROUP_ADD-0..4.
+preload_add_pool() {
+    # bench.lua numbers each run's ids from 1, and each run adds to its own
+    # group: a thread needs as many ids as it sends requests in one run.
+    local secs=$((RUN_SECONDS > WARMUP ? RUN_SECONDS : WARMUP))
+    local per_thread=$((secs * 8000 + 10000))
+    psql_db -v app="$APP_ID" -v n="$per_thread" -v grp="$GROUP_ADD" <<'SQL'
+INSERT INTO users (app_id, id, email, name)
+SELECT :'app'::uuid, 'a' || t || '-' || g, 'a' || t || '-' || g || '@bench.example', 'Bench a'
+FROM generate_series(1, 2) AS t, generate_series(1, :n::int) AS g
+ON CONFLICT (app_id, id) DO NOTHING;
+INSERT INTO groups (app_id, id, name)
+SELECT :'app'::uuid, :'grp' || '-' || k, 'Bench add ' || k FROM generate_series(0, 4) AS k
+ON CONFLICT (app_id, id) DO NOTHING;
+SQL
+    log "member-add pool: $((2 * per_thread)) users (a1-*, a2-*), groups $GROUP_ADD-0..4"
+}
+
+run_members_list() {
+    section "GET /v1/groups/<ID>/members?limit=1000: 10^5 members vs 10^3"
+    local t0=$SECONDS id
+    preload_members
+    psql_db -c 'VACUUM ANALYZE users, groups, group_members' >/dev/null
+    log "$LIST_BIG + $LIST_SMALL memberships loaded in $((SECONDS - t0)) s"
+    for id in "$GROUP_1E3:$LIST_SMALL" "$GROUP_1E5:$LIST_BIG"; do
+        curl_call GET "http://127.0.0.1:${PORT[cordgate]}/v1/groups/${id%%:*}/members?limit=1000" "" "$ACCESS_TOKEN"
+        check_answer "GET /v1/groups/${id%%:*}/members" "$CODE" "$BODY" 200 "\"total\":${id#*:}"
+        [[ $(grep -o '"id":' <<<"$BODY" | wc -l) == 1000 ]] ||
+            die "GET /v1/groups/${id%%:*}/members?limit=1000 did not list 1000 users"
+    done
+    measure cordgate "${PORT[cordgate]}" members_1e3 64
+    measure cordgate "${PORT[cordgate]}" members_1e5 64
+}
+
+run_members_add() {
+    section "POST /v1/groups/<ID>/members {add} vs PUT /v1/users/<new id>"
+    if want add; then
+        preload_add_pool
+        curl_call POST "http://127.0.0.1:${PORT[cordgate]}/v1/groups/$GROUP_ADD-0/members" \
+            '{"add":["a1-1"]}' "$ACCESS_TOKEN"
+        check_answer "POST /v1/groups/$GROUP_ADD-0/members" "$CODE" "$BODY" 200 \
+            "successfully updated group members"
+        measure cordgate "${PORT[cordgate]}" members_add 64
+        local added
+        added=$(psql_db -v app="$APP_ID" -v grp="$GROUP_ADD-" -c \
+            "SELECT count(*) FROM group_members WHERE app_id = :'app' AND starts_with(group_id, :'grp')")
+        log "member add: $((added - 1)) memberships written by the wrk runs"
+    fi
+    if want put; then
+        measure cordgate "${PORT[cordgate]}" put_new 64
+    fi
+}
+
+run_batch_mode() {
+    BATCH_TSV=$WORK/batch.tsv
+    : >"$BATCH_TSV"
+    GROUP_ADD=bench-add-$RUN_TAG
+    cordgate_start
+    DEFAULT_WORKERS=$CORDGATE_WORKERS_RUNNING
+    check_backend cordgate "${PORT[cordgate]}"
+    if want batch; then run_batch_requests; fi
+    if want list; then run_members_list; fi
+    if want add || want put; then run_members_add; fi
+    backend_stop cordgate
+}
+
+# median_of: the median of the numbers on stdin.
+median_of() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+report_batch_mode() {
+    printf '## cordgate, %s workers, PostgreSQL commits synced to disk\n\n' "$DEFAULT_WORKERS"
+    if want batch; then
+        printf '### POST /v1/batch (curl, one request at a time, %s times each, fresh ids)\n\n' "$BATCH_REPS"
+        printf '| batch | body KiB | median s | min s | max s | µs per user (median) | serving worker peak RSS MiB (max) | worker CPU ms (median) |\n'
+        printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+        local n g times med per label
+        for n in "${BATCH_SIZES[@]}"; do
+            g=0
+            ((n != BATCH_GROUPS_AT)) || g=$((n / 10))
+            times=$(awk -F'\t' -v n="$n" '$1 == n { print $4 }' "$BATCH_TSV")
+            [[ -n "$times" ]] || continue
+            med=$(median_of <<<"$times")
+            per=$(awk -v t="$med" -v n="$n" 'BEGIN { printf "%.1f", t * 1e6 / n }')
+            label="$n users"
+            ((g == 0)) || label+=" + $g groups of 10"
+            printf '| %s | %s | %.3f | %.3f | %.3f | %s | %s | %s |\n' "$label" \
+                "$(awk -F'\t' -v n="$n" '$1 == n { b = $5 } END { printf "%.0f", b / 1024 }' "$BATCH_TSV")" \
+                "$med" "$(sort -g <<<"$times" | head -n1)" "$(sort -g <<<"$times" | tail -n1)" "$per" \
+                "$(awk -F'\t' -v n="$n" '$1 == n && $7 > m { m = $7 } END { printf "%.1f", m / 1024 }' "$BATCH_TSV")" \
+                "$(awk -F'\t' -v n="$n" '$1 == n { print $8 }' "$BATCH_TSV" | median_of | awk '{ printf "%.0f", $1 }')"
+        done
+        printf '\nTime is curl'"'"'s `time_total` through nginx. Peak RSS is the VmHWM of the worker that served the request (the one whose read+write bytes grew), %s; CPU is that worker'"'"'s user + system time over the request (%s ticks per second). Time per user flat across the rows means the cost grows linearly with the batch.\n\n' \
+            "$(if ((PEAK_RESET)); then echo 'reset to its current RSS before each request (`/proc/<pid>/clear_refs`), so each figure is that request'"'"'s own peak'; else echo 'not resettable here, so a figure may be an earlier, larger request'"'"'s peak'; fi)" \
+            "$CLK_TCK"
+        local big mid
+        big=$(awk -F'\t' -v n=10000 '$1 == n { print $4 }' "$BATCH_TSV" | median_of)
+        mid=$(awk -F'\t' -v n=1000 '$1 == n { print $4 }' "$BATCH_TSV" | median_of)
+        if [[ -n "$big" && -n "$mid" ]]; then
+            printf 'Time per user, 10 000 (with the groups) ÷ 1 000: **%s** (1.00× is linear; the 10 000 batch also writes 1 000 groups and 10 000 memberships).\n\n' \
+                "$(ratio "$(awk -v t="$big" 'BEGIN { print t / 10000 }')" "$(awk -v t="$mid" 'BEGIN { print t / 1000 }')")"
+        fi
+        printf '| target | measured | |\n|---|---|---|\n'
+        target "a batch of 10 000 users (+ 1 000 groups) under 1 s (DESIGN §7), median" "$big" "<=" 1 "$(printf '%.3f s' "${big:-0}")"
+        printf '\n'
+    fi
+    if want list; then
+        printf '### GET /v1/groups/<ID>/members?limit=1000 (wrk, 64 connections, %s s)\n\n' "$RUN_SECONDS"
+        report_batch_rows members_1e3 members_1e5
+        printf '10^5 members ÷ 10^3 members (req/s): **%s**. Both answers list 1 000 users; the big group also counts its 10^5 memberships for `pagination.total`. Members loaded straight into `users` and `group_members` (`INSERT ... SELECT generate_series`).\n\n' \
+            "$(ratio "$(rps_of "cordgate|members_1e5|64")" "$(rps_of "cordgate|members_1e3|64")")"
+    fi
+    if want add || want put; then
+        printf '### One membership vs one new user (wrk, 64 connections, %s s)\n\n' "$RUN_SECONDS"
+        report_batch_rows members_add put_new
+        printf 'member add ÷ PUT new user (req/s): **%s**. Each member add names a preloaded user not yet in the group; each PUT creates a user never seen.\n\n' \
+            "$(ratio "$(rps_of "cordgate|members_add|64")" "$(rps_of "cordgate|put_new|64")")"
+    fi
+}
+
+# report_batch_rows ENDPOINT...: one table row per measured endpoint.
+report_batch_rows() {
+    local e
+    printf '| request | req/s | p50 ms | p99 ms | non-2xx | socket errors | max worker RSS MiB |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|\n'
+    for e in "$@"; do
+        [[ -n "${R[cordgate|$e|64]:-}" ]] || continue
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${ENDPOINT_NAME[$e]}" \
+            "$(cell "cordgate|$e|64" 1)" "$(cell "cordgate|$e|64" 2)" "$(cell "cordgate|$e|64" 3)" \
+            "$(cell "cordgate|$e|64" 4)" "$(cell "cordgate|$e|64" 5)" "$(cell "cordgate|$e|64" 6)"
+    done
+    printf '\n'
+}
+
 # ---------------------------------------------------------------- main
 
 main() {
@@ -1242,6 +1565,9 @@ main() {
     latency)
         run_latency
         ;;
+    batch)
+        run_batch_mode
+        ;;
     full)
         run_cordgate_default
         if want sweep; then run_sweep; fi
@@ -1264,6 +1590,7 @@ main() {
         OUT=$BENCH/results/$(date -u +%Y-%m-%d-%H%M)
         if [[ $MODE == scale ]]; then OUT+=-scale; fi
         if [[ $MODE == latency ]]; then OUT+=-latency; fi
+        if [[ $MODE == batch ]]; then OUT+=-batch; fi
         OUT+=.md
     fi
     local report=${OUT:-$WORK/report.md}

@@ -9,6 +9,11 @@
 --   put_new    PUT /v1/users/PREFIX<thread>-<n>, a new id every request
 --   put_old    PUT /v1/users/PREFIX<k>, k walking over 1..COUNT (existing)
 --   get_user   GET /v1/users/PREFIX<k>, k walking over 1..COUNT (existing)
+--   get_auth   GET the URL as given, with the bearer TOKEN (group members)
+--   members_add
+--              POST to the URL (/v1/groups/<ID>/members) {"add":[id]}, id
+--              PREFIX<thread>-<n> with n = 1, 2, ... per thread: a user
+--              that exists (preloaded) and is not yet a member
 -- TOKEN is the signed app token (authorize) or the bearer token (users).
 -- Further arguments:
 --   strict     count every non-2xx answer exactly (a Lua response() per
@@ -24,6 +29,7 @@
 
 local threads = {}
 local counter = 0
+local seq = 0
 
 function setup(thread)
    thread:set("tid", #threads + 1)
@@ -65,6 +71,7 @@ function init(args)
    end
    -- Each thread starts its walk elsewhere.
    counter = (tid or 1) * 104729
+   seq = 0
    if mode == "authorize" then
       wrk.method = "POST"
       wrk.body = '{"signed_app_token":"' .. token .. '"}'
@@ -95,6 +102,10 @@ function request()
          '{"email":"e' .. k .. '@bench.example","name":"Bench ' .. counter .. '"}')
    elseif mode == "get_user" then
       return wrk.format("GET", "/v1/users/" .. prefix .. walk())
+   elseif mode == "members_add" then
+      seq = seq + 1
+      return wrk.format("POST", nil, nil,
+         '{"add":["' .. prefix .. tid .. "-" .. seq .. '"]}')
    end
    return wrk.format()
 end
