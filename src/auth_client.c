@@ -142,9 +142,8 @@ apply_details(struct request *r, const struct claims *c)
         return fail(r, CG_ERR_GROUP_NOT_FOUND,
                     "Specified group_details to create/update a group, but "
                     "not a group_id to create/update.");
-    if (c->user_details &&
-        !validate_external_id(c->user_id, strlen(c->user_id),
-                              VALIDATE_PATH_ID_MAX))
+    if (c->user_details && !validate_external_id(c->user_id, strlen(c->user_id),
+                                                 VALIDATE_PATH_ID_MAX))
         return request_bad_id(r, "userID");
     if (c->group_details &&
         !validate_external_id(c->group_id, strlen(c->group_id),

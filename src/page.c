@@ -136,8 +136,8 @@ atob(struct arena *a, struct str s, size_t *len)
     if (n % 4 == 0 && n > 0 && url[n - 1] == '=')
         n -= n > 1 && url[n - 2] == '=' ? 2 : 1;
     raw = arena_alloc(a, b64url_decoded_max_len(n) + 1);
-    if (raw == NULL || b64url_decode(raw, b64url_decoded_max_len(n), url, n,
-                                     len) != 0)
+    if (raw == NULL ||
+        b64url_decode(raw, b64url_decoded_max_len(n), url, n, len) != 0)
         return NULL;
     raw[*len] = '\0';
     return raw;

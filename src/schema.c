@@ -37,7 +37,7 @@ struct walk {
 };
 
 static const char *const type_names[] = {
-    [ST_END] = "",          [ST_NULL] = "null",     [ST_STRING] = "string",
+    [ST_END] = "",          [ST_NULL] = "null",       [ST_STRING] = "string",
     [ST_NUMBER] = "number", [ST_BOOLEAN] = "boolean", [ST_OBJECT] = "object",
     [ST_ARRAY] = "array",
 };
@@ -156,8 +156,8 @@ enum_error(struct walk *w, const struct schema_node *n, struct json_object *v,
     size_t i;
 
     buf_init(&text, w->a, 1024);
-    if (buf_append_str(&text,
-                       "must be equal to one of the allowed values: ") != 0)
+    if (buf_append_str(&text, "must be equal to one of the allowed values: ") !=
+        0)
         w->nomem = true;
     for (i = 0; n->enums[i] != NULL; i++)
         if ((i > 0 && buf_append_str(&text, " or ") != 0) ||
@@ -183,7 +183,9 @@ field_list(struct walk *w, struct buf *b, struct json_object *o,
         return;
     }
     for (i = 0; i < n; i++)
-        if (buf_append_str(b, i == 0 ? "" : i + 1 == n ? " and " : ", ") != 0 ||
+        if (buf_append_str(b, i == 0       ? ""
+                              : i + 1 == n ? " and "
+                                           : ", ") != 0 ||
             buf_append_str(b, names[i]) != 0)
             w->nomem = true;
 }
@@ -249,8 +251,8 @@ static void check_node(struct walk *w, const struct schema_node *n,
                        struct json_object *v, const struct path *p);
 
 static void
-check_string(struct walk *w, const struct schema_node *n,
-             struct json_object *v, const struct path *p)
+check_string(struct walk *w, const struct schema_node *n, struct json_object *v,
+             const struct path *p)
 {
     const char *s = json_object_get_string(v);
     size_t len = (size_t)json_object_get_string_len(v);
@@ -332,8 +334,8 @@ missing(struct json_object *o, const char *const *list, const char **names,
 }
 
 static void
-check_object(struct walk *w, const struct schema_node *n,
-             struct json_object *v, const struct path *p)
+check_object(struct walk *w, const struct schema_node *n, struct json_object *v,
+             const struct path *p)
 {
     size_t len = (size_t)json_object_object_length(v), i, k = 0;
     const char **names = arena_calloc(

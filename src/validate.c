@@ -417,4 +417,3 @@ validate_uri(const char *s, size_t len)
         return uri_span(s, end + 1, len, ":@/?");
     return true;
 }
-

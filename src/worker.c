@@ -201,12 +201,11 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
     w->ctx.db = db_create(cfg->database_url, m, cfg->db_prepared);
     w->ctx.apps = cache_create(CACHE_SLOTS);
     w->ctx.sessions = cache_create(CACHE_SLOTS);
-    w->arena = arena_create(ARENA_BLOCK,
-                            (cfg->max_body > cfg->batch_max_body
-                                 ? cfg->max_body
-                                 : cfg->batch_max_body) *
-                                    2 +
-                                ARENA_OVERHEAD);
+    w->arena = arena_create(ARENA_BLOCK, (cfg->max_body > cfg->batch_max_body
+                                              ? cfg->max_body
+                                              : cfg->batch_max_body) *
+                                                 2 +
+                                             ARENA_OVERHEAD);
     if (w->ctx.db == NULL || w->arena == NULL || w->ctx.apps == NULL ||
         w->ctx.sessions == NULL)
         return -1;

@@ -78,11 +78,11 @@ struct request {
     /* Filled by the router. */
     const struct route *route;
     struct str params[HTTP_MAX_PARAMS];
-    struct json_object *json;  /* the body; valid by the route's schema */
-    const char *path_id;       /* the checked :id, when the route has one */
+    struct json_object *json; /* the body; valid by the route's schema */
+    const char *path_id;      /* the checked :id, when the route has one */
     const struct app *app; /* the authenticated app, if the route needs one */
     const struct viewer *viewer; /* the user of a client auth token */
-    bool auth_failed; /* the error is the route's authentication's */
+    bool auth_failed;            /* the error is the route's authentication's */
 
     /* The response. */
     int status;

@@ -81,7 +81,6 @@ int model_group_change(struct arena *a, struct json_object *body,
 
 /* "Platform user a not found.", "Platform users a and b not found.",
  * "... a, b, and c ..." (Cord's combine(), with its Oxford comma). */
-const char *model_missing_users(struct arena *a, const char *const *ids,
-                                int n);
+const char *model_missing_users(struct arena *a, const char *const *ids, int n);
 
 #endif

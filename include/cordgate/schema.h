@@ -84,12 +84,15 @@ struct schema {
 #define SCHEMA_NO_NUL "text without U+0000"
 
 /* Cord's schemas (schema_tables.c). */
-extern const struct schema schema_create_user;  /* CreatePlatformUserVariables */
-extern const struct schema schema_update_user;  /* UpdatePlatformUserVariables */
-extern const struct schema schema_delete_user;  /* DeleteUserVariables */
-extern const struct schema schema_update_group; /* UpdatePlatformGroupVariables */
-extern const struct schema schema_create_org; /* CreatePlatformOrganizationVariables */
-extern const struct schema schema_group_members; /* UpdatePlatformGroupMembersVariables */
+extern const struct schema schema_create_user; /* CreatePlatformUserVariables */
+extern const struct schema schema_update_user; /* UpdatePlatformUserVariables */
+extern const struct schema schema_delete_user; /* DeleteUserVariables */
+extern const struct schema
+    schema_update_group; /* UpdatePlatformGroupVariables */
+extern const struct schema
+    schema_create_org; /* CreatePlatformOrganizationVariables */
+extern const struct schema
+    schema_group_members; /* UpdatePlatformGroupMembersVariables */
 extern const struct schema schema_batch;        /* BatchAPIVariables */
 extern const struct schema schema_client_token; /* ClientAuthTokenData */
 

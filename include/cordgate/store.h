@@ -158,11 +158,13 @@ enum members_change {
 
 /* Add and remove members in one statement; a member added twice or a
  * non-member removed is a no-op. */
-enum cg_err store_group_members_change(
-    struct db *db, struct arena *a, int64_t deadline_ms, const char *app_id,
-    const char *group_id, const char *const *add, int n_add,
-    const char *const *remove, int n_remove, enum members_change *result,
-    const char **missing) CG_MUSTCHECK;
+enum cg_err store_group_members_change(struct db *db, struct arena *a,
+                                       int64_t deadline_ms, const char *app_id,
+                                       const char *group_id,
+                                       const char *const *add, int n_add,
+                                       const char *const *remove, int n_remove,
+                                       enum members_change *result,
+                                       const char **missing) CG_MUSTCHECK;
 
 /* A page of a group's members, ordered by user id after `after`; *total
  * counts every member; *found is false without such a group. */
@@ -217,15 +219,12 @@ enum client_write {
  * (user: NULL for none), the group (group: NULL for none) and the user's
  * membership of group_id (NULL for none).
  */
-enum cg_err store_client_apply(struct db *db, struct arena *a,
-                               int64_t deadline_ms, const char *app_id,
-                               const char *user_id,
-                               const struct user_change *user,
-                               const char *group_id,
-                               const struct group_change *group,
-                               enum client_write *result,
-                               const char *const **missing,
-                               int *n_missing) CG_MUSTCHECK;
+enum cg_err
+store_client_apply(struct db *db, struct arena *a, int64_t deadline_ms,
+                   const char *app_id, const char *user_id,
+                   const struct user_change *user, const char *group_id,
+                   const struct group_change *group, enum client_write *result,
+                   const char *const **missing, int *n_missing) CG_MUSTCHECK;
 
 enum viewer_state {
     VIEWER_OK,

@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 /* Path ids may be this long, in code points (cord-api.md §5.1). */
 #define VALIDATE_PATH_ID_MAX 320
 

@@ -31,8 +31,8 @@ item_id(struct request *r, const char *list, size_t i, struct json_object *o,
 }
 
 static enum cg_err
-read_users(struct request *r, struct json_object *list,
-           struct batch_user **out, int *n)
+read_users(struct request *r, struct json_object *list, struct batch_user **out,
+           int *n)
 {
     size_t i, len = json_object_array_length(list);
     struct batch_user *users = arena_calloc(r->arena, len + 1, sizeof(*users));
@@ -111,10 +111,9 @@ handle_batch_post(struct request *r)
     case BATCH_DONE:
         break;
     case BATCH_GROUP_NEEDS_NAME:
-        r->error_message =
-            schema_requires(&schema_create_org, r->arena,
-                            json_object_array_get_idx(groups_list, (size_t)bad),
-                            "name");
+        r->error_message = schema_requires(
+            &schema_create_org, r->arena,
+            json_object_array_get_idx(groups_list, (size_t)bad), "name");
         return r->error_message ? CG_ERR_INVALID_REQUEST : CG_ERR_INTERNAL;
     case BATCH_MEMBERS_MISSING:
         m = model_missing_users(r->arena, missing, n_missing);
@@ -122,6 +121,7 @@ handle_batch_post(struct request *r)
                  : CG_ERR_INTERNAL;
     }
     return request_succeed(
-        r, "\xe2\x9c\x85 You successfully batch updated %d user%s and %d group%s",
+        r,
+        "\xe2\x9c\x85 You successfully batch updated %d user%s and %d group%s",
         n_users, n_users == 1 ? "" : "s", n_groups, n_groups == 1 ? "" : "s");
 }

@@ -93,8 +93,7 @@ handle_client_user_get(struct request *r)
     int n = 0;
     enum cg_err e;
 
-    if (id != NULL &&
-        (e = visible(r, &id, 1, &users, &n)) != CG_ERR_OK)
+    if (id != NULL && (e = visible(r, &id, 1, &users, &n)) != CG_ERR_OK)
         return e;
     if (n != 1)
         return CG_ERR_USER_NOT_FOUND;
@@ -182,11 +181,10 @@ handle_client_group_members_get(struct request *r)
     enum cg_err e;
 
     /* A group the viewer is not in reads as an empty one, as in Cord. */
-    if (id != NULL &&
-        (e = store_client_group_members(r->ctx->db, r->arena, r->deadline_ms,
-                                        r->app->id, r->viewer->user_id, id,
-                                        GROUP_MEMBERS_PAGE, &users, &n,
-                                        &more)) != CG_ERR_OK)
+    if (id != NULL && (e = store_client_group_members(
+                           r->ctx->db, r->arena, r->deadline_ms, r->app->id,
+                           r->viewer->user_id, id, GROUP_MEMBERS_PAGE, &users,
+                           &n, &more)) != CG_ERR_OK)
         return e;
     if (buf_append_str(&r->out, "{\"groupMembers\":["))
         return CG_ERR_INTERNAL;

@@ -209,8 +209,8 @@ handle_group_members_post(struct request *r)
                                     "removed.",
                                     add[i]);
     e = store_group_members_change(r->ctx->db, r->arena, r->deadline_ms,
-                                   r->app->id, id, add, n_add, remove,
-                                   n_remove, &result, &missing);
+                                   r->app->id, id, add, n_add, remove, n_remove,
+                                   &result, &missing);
     if (e != CG_ERR_OK)
         return e;
     switch (result) {
@@ -227,8 +227,8 @@ handle_group_members_post(struct request *r)
                             "details.",
                             missing);
     }
-    return request_succeed(r,
-                           "\xe2\x9c\x85 You successfully updated group members");
+    return request_succeed(
+        r, "\xe2\x9c\x85 You successfully updated group members");
 }
 
 enum cg_err

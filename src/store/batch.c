@@ -122,8 +122,8 @@ columns_init(struct arena *a, struct columns *c, int ncols, int rows)
     c->ncols = ncols;
     c->rows = 0;
     for (i = 0; i < ncols; i++)
-        if ((c->col[i] = arena_calloc(a, (size_t)rows + 1,
-                                      sizeof(*c->col[i]))) == NULL)
+        if ((c->col[i] =
+                 arena_calloc(a, (size_t)rows + 1, sizeof(*c->col[i]))) == NULL)
             return -1;
     return 0;
 }
@@ -271,8 +271,7 @@ write_batch(struct db *db, struct arena *a, int64_t deadline_ms, void *arg,
     enum cg_err e;
 
     *w->result = BATCH_DONE;
-    if (w->n_users > 0 &&
-        (e = write_users(db, a, deadline_ms, w)) != CG_ERR_OK)
+    if (w->n_users > 0 && (e = write_users(db, a, deadline_ms, w)) != CG_ERR_OK)
         return e;
     if (w->n_groups == 0)
         return CG_ERR_OK;
@@ -298,8 +297,8 @@ store_batch(struct db *db, struct arena *a, int64_t deadline_ms,
             enum batch_write *result, int *bad, const char *const **missing,
             int *n_missing)
 {
-    struct batch_args w = {app_id,   users,  n_users, groups,   n_groups,
-                           result,   bad,    missing, n_missing};
+    struct batch_args w = {app_id, users, n_users, groups,   n_groups,
+                           result, bad,   missing, n_missing};
 
     *bad = -1;
     *missing = NULL;

@@ -55,8 +55,8 @@ apply(struct db *db, struct arena *a, int64_t deadline_ms, void *arg,
 
     *w->result = CLIENT_OK;
     if (w->user != NULL) {
-        e = store_user_write(db, a, deadline_ms, w->app_id, w->user_id,
-                             w->user, false, &uw, &group);
+        e = store_user_write(db, a, deadline_ms, w->app_id, w->user_id, w->user,
+                             false, &uw, &group);
         if (e != CG_ERR_OK)
             return e;
         if (uw == USER_GROUP_MISSING) {
@@ -148,7 +148,7 @@ store_viewer_get(struct db *db, struct arena *a, int64_t deadline_ms,
 
 /* Users the viewer ($2) shares a group with. */
 #define SHARES_A_GROUP                                                         \
-    "EXISTS (SELECT 1 FROM group_members mine JOIN group_members theirs "     \
+    "EXISTS (SELECT 1 FROM group_members mine JOIN group_members theirs "      \
     "ON theirs.app_id = mine.app_id AND theirs.group_id = mine.group_id "      \
     "WHERE mine.app_id = $1 AND mine.user_id = $2 AND theirs.user_id = u.id)"
 

@@ -10,8 +10,8 @@
 
 enum cg_err
 store_missing_users(struct db *db, struct arena *a, int64_t deadline_ms,
-              const char *app_id, const char *members,
-              const char *const **missing, int *n_missing)
+                    const char *app_id, const char *members,
+                    const char *const **missing, int *n_missing)
 {
     const char *params[2] = {app_id, members};
     const char **ids;
@@ -19,11 +19,12 @@ store_missing_users(struct db *db, struct arena *a, int64_t deadline_ms,
     enum cg_err e;
     int i, n;
 
-    e = db_exec(db, a, deadline_ms,
-                "SELECT t.u FROM unnest($2::text[]) WITH ORDINALITY AS t(u, n) "
-                "WHERE NOT EXISTS (SELECT 1 FROM users "
-                "WHERE app_id = $1 AND id = t.u) GROUP BY t.u ORDER BY min(t.n)",
-                2, params, NULL, &res);
+    e = db_exec(
+        db, a, deadline_ms,
+        "SELECT t.u FROM unnest($2::text[]) WITH ORDINALITY AS t(u, n) "
+        "WHERE NOT EXISTS (SELECT 1 FROM users "
+        "WHERE app_id = $1 AND id = t.u) GROUP BY t.u ORDER BY min(t.n)",
+        2, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
     n = PQntuples(res);
@@ -38,10 +39,12 @@ store_missing_users(struct db *db, struct arena *a, int64_t deadline_ms,
     return CG_ERR_OK;
 }
 
-/* A new group needs a non-empty name (Cord: a falsy one fails). */
+/* A new group needs a non-empty name (Cord: a falsy one fails).  The row
+ * proposed for an existing group must pass NOT NULL too, hence the ''. */
 static const char upsert_sql[] =
     "INSERT INTO groups AS g (app_id, id, name, status, metadata) "
-    "SELECT $1::uuid, $2::text, $3::text, coalesce($4::text, 'active'), "
+    "SELECT $1::uuid, $2::text, coalesce($3::text, ''), "
+    "coalesce($4::text, 'active'), "
     "coalesce($5::jsonb, '{}') "
     "WHERE $3::text IS NOT NULL AND $3::text <> '' OR EXISTS "
     "(SELECT 1 FROM groups WHERE app_id = $1 AND id = $2) "
@@ -79,14 +82,13 @@ write_group(struct db *db, struct arena *a, int64_t deadline_ms, void *arg,
 {
     struct group_write_args *w = arg;
     const struct group_change *c = w->c;
-    const char *params[5] = {w->app_id, w->id, c->name, c->status,
-                             c->metadata};
+    const char *params[5] = {w->app_id, w->id, c->name, c->status, c->metadata};
     const char *members = NULL;
     PGresult *res;
     enum cg_err e;
 
-    e = db_exec(db, a, deadline_ms, w->create_only ? create_sql : upsert_sql,
-                5, params, NULL, &res);
+    e = db_exec(db, a, deadline_ms, w->create_only ? create_sql : upsert_sql, 5,
+                params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
     if (PQntuples(res) == 0) {
@@ -101,8 +103,8 @@ write_group(struct db *db, struct arena *a, int64_t deadline_ms, void *arg,
     members = store_text_array(a, c->members, c->n_members);
     if (members == NULL)
         return CG_ERR_INTERNAL;
-    e = store_missing_users(db, a, deadline_ms, w->app_id, members,
-                            w->missing, w->n_missing);
+    e = store_missing_users(db, a, deadline_ms, w->app_id, members, w->missing,
+                            w->n_missing);
     if (e != CG_ERR_OK)
         return e;
     if (*w->n_missing > 0) {
@@ -236,8 +238,7 @@ store_group_members_change(struct db *db, struct arena *a, int64_t deadline_ms,
                            const char *const *remove, int n_remove,
                            enum members_change *result, const char **missing)
 {
-    const char *params[4] = {app_id, group_id,
-                             store_text_array(a, add, n_add),
+    const char *params[4] = {app_id, group_id, store_text_array(a, add, n_add),
                              store_text_array(a, remove, n_remove)};
     PGresult *res;
     enum cg_err e;

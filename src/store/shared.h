@@ -13,7 +13,6 @@
 struct arena;
 struct db;
 
-
 /* A PostgreSQL array literal of the n strings, for one parameter: a NULL
  * item is an SQL NULL. */
 const char *store_text_array(struct arena *a, const char *const *items, int n);
@@ -40,8 +39,7 @@ enum cg_err store_missing_users(struct db *db, struct arena *a,
 void store_rollback(struct db *db, struct arena *a, int64_t deadline_ms);
 
 /* A column of row as an arena string, NULL for SQL NULL (or no memory). */
-const char *store_value(struct arena *a, const PGresult *res, int row,
-                        int col);
+const char *store_value(struct arena *a, const PGresult *res, int row, int col);
 
 /* The user columns every user read selects, from alias u, and their
  * reader: n columns starting at col. */

@@ -64,8 +64,8 @@ store_transaction(struct db *db, struct arena *a, int64_t deadline_ms,
                   void *arg)
 {
     bool own = !db_in_transaction(db), rollback = false;
-    enum cg_err e = own ? db_exec_script(db, a, deadline_ms, "BEGIN")
-                        : CG_ERR_OK;
+    enum cg_err e =
+        own ? db_exec_script(db, a, deadline_ms, "BEGIN") : CG_ERR_OK;
 
     if (e != CG_ERR_OK)
         return e;

@@ -175,7 +175,7 @@ store_user_write(struct db *db, struct arena *a, int64_t deadline_ms,
                  const struct user_change *c, bool create_only,
                  enum user_write *result, const char **missing_group)
 {
-    struct user_write_args w = {app_id, id,     c,
+    struct user_write_args w = {app_id,      id,     c,
                                 create_only, result, missing_group};
 
     *missing_group = NULL;
@@ -195,7 +195,8 @@ store_user_get(struct db *db, struct arena *a, int64_t deadline_ms,
     enum cg_err e;
 
     e = db_exec(db, a, deadline_ms,
-                "SELECT " STORE_USER_COLUMNS ", coalesce((SELECT json_agg(m.group_id "
+                "SELECT " STORE_USER_COLUMNS
+                ", coalesce((SELECT json_agg(m.group_id "
                 "ORDER BY m.group_id) FROM group_members m JOIN groups g "
                 "ON g.app_id = m.app_id AND g.id = m.group_id "
                 "WHERE m.app_id = u.app_id AND m.user_id = u.id "
@@ -231,7 +232,8 @@ store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
         db, a, deadline_ms,
         "WITH matched AS (SELECT count(*) AS total FROM users "
         "WHERE app_id = $1 AND ($2::jsonb IS NULL OR metadata @> $2::jsonb)) "
-        "SELECT m.total, " STORE_USER_COLUMNS " FROM matched m LEFT JOIN LATERAL "
+        "SELECT m.total, " STORE_USER_COLUMNS
+        " FROM matched m LEFT JOIN LATERAL "
         "(SELECT * FROM users WHERE app_id = $1 "
         "AND ($2::jsonb IS NULL OR metadata @> $2::jsonb) "
         "AND ($3::text IS NULL OR id > $3::text) ORDER BY id "

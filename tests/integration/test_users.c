@@ -1273,7 +1273,7 @@ Test(users, list_query_errors)
         /* DESIGN 1: a negative limit is a 400, not Cord's 500. */
         {"?limit=-1", NULL},
         {"?limit=-1000", NULL},
-        {"?limit=", "Limit must be a number."},
+        {"?limit=%20", "Limit must be a number."},
         /* A repeated parameter is an array in Express's qs. */
         {"?limit=1&limit=2", "Limit must be a number."},
         {"?token=a&token=b", "Pagination token should be of type string."},
@@ -1302,6 +1302,33 @@ Test(users, list_query_errors)
             call("GET", fmt("/v1/users%s", rows[i].query), NULL);
 
         expect_row(rows[i].query, r, 400, "invalid_field", rows[i].message);
+    }
+}
+
+/* As in Cord, an empty limit, token or filter is no value at all, and a
+ * falsy filter metadata is ignored. */
+Test(users, list_empty_values_count_as_absent)
+{
+    struct app b = new_app(fresh("empty"));
+    static const char *const queries[] = {
+        "?limit=",
+        "?token=",
+        "?filter=",
+        "?limit=&token=&filter=",
+        "?filter=%7B%22metadata%22%3Anull%7D",
+        "?filter=%7B%22metadata%22%3A%22%22%7D",
+        "?filter=%7B%22metadata%22%3Afalse%2C%22groupID%22%3A%22%22%7D",
+    };
+    struct json_object *page;
+    size_t i;
+
+    it_sql_exec(fmt("INSERT INTO users (app_id, id, email) SELECT '%s', "
+                    "'e-' || i, 'e@pe.com' FROM generate_series(1, 3) AS i",
+                    b.id));
+    for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        page = list_as(b, queries[i]);
+        cr_assert_str_eq(ids_of(page), "e-1,e-2,e-3", "%s", queries[i]);
+        cr_assert_eq(total_of(page), 3, "%s", queries[i]);
     }
 }
 

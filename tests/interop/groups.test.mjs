@@ -959,7 +959,7 @@ describe('POST v1/batch (§8, cases 61-65)', () => {
     assert.equal(userCount(twice), 1);
   });
 
-  test('existing users: only the given fields change, null clears; existing groups keep their status', async () => {
+  test('existing users: only the given fields change, null leaves a field as a PUT does (cordgate); existing groups keep their status', async () => {
     const u = `${p}-upd`;
     const g = `${p}-upd-g`;
     await makeUser(u, { shortName: 'Old' });
@@ -976,7 +976,9 @@ describe('POST v1/batch (§8, cases 61-65)', () => {
     );
     const got = await getUser(u);
     assert.equal(got.name, 'New Name');
-    assert.equal(got.email, null, 'email: null clears it in a batch (§8)');
+    // Cord's batch clears a field on null (and 500s on name: null);
+    // cordgate's batch updates as a PUT does: null leaves it.
+    assert.equal(got.email, `${u}@x.io`, 'email: null leaves it (cordgate)');
     assert.equal(got.shortName, 'Old', 'an absent field is left as it was');
     // Batch never touches the status of an existing group unless given.
     const grp = await getGroup(g);
@@ -1073,11 +1075,11 @@ describe('POST v1/batch (§8, cases 61-65)', () => {
     assert.equal(u1.email, `${PY}-1@x.io`);
     assert.deepEqual(u1.metadata, { plan: 'pro', seats: 0 });
     assert.deepEqual(u1.groups, [`${PY}-org`]);
-    // The sample writes camelCase shortName / profilePictureURL, which
-    // Cord's batch accepts and ignores (§8, §10.11): only short_name and
-    // profile_picture_url are stored by a batch.
-    assert.equal(u1.shortName, null, JSON.stringify(u1));
-    assert.equal(u1.profilePictureURL, null, JSON.stringify(u1));
+    // The sample writes camelCase shortName / profilePictureURL. Cord's
+    // batch accepts and drops them (§8); cordgate stores them, as a PUT
+    // does (README, compatibility notes).
+    assert.equal(u1.shortName, 'Zoë', JSON.stringify(u1));
+    assert.equal(u1.profilePictureURL, 'https://x.io/py-1.png', JSON.stringify(u1));
     const u2 = await getUser(`${PY}-2`);
     assert.equal(u2.name, 'Py Two');
     assert.equal(u2.email, null, 'no email in the sample user: none needed');

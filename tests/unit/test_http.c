@@ -516,8 +516,7 @@ Test(http, exhausted_arena_is_an_internal_error)
     struct http_source src = {fake_param, fake_read, &f};
 
     cr_assert_eq(http_request_init(&req, small, &src, NULL), CG_ERR_OK);
-    cr_assert_eq(http_read_body(&req, 1 << 20),
-                 CG_ERR_INTERNAL);
+    cr_assert_eq(http_read_body(&req, 1 << 20), CG_ERR_INTERNAL);
     arena_destroy(small);
 }
 

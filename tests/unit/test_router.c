@@ -110,8 +110,8 @@ build(const char *method, const char *uri, const char *content_length,
     f = (struct fake){params, body ? body : "", body ? strlen(body) : 0, 0};
     memset(&req, 0, sizeof(req));
     req.ctx = &ctx;
-    cr_assert_eq(http_request_init(&req, arena, &src, base_path),
-                 CG_ERR_OK, "%s %s", method, uri);
+    cr_assert_eq(http_request_init(&req, arena, &src, base_path), CG_ERR_OK,
+                 "%s %s", method, uri);
 }
 
 static size_t
