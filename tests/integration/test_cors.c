@@ -67,12 +67,17 @@ request(const char *method, const char *path, const char *body,
     return r;
 }
 
+/* A copy of the header (it_header's buffer is static), or "(none)". */
 static const char *
 header_or_none(const struct it_response *r, const char *name)
 {
+    static char copies[8][512];
+    static unsigned next;
     const char *v = it_header(r, name);
+    char *out = copies[next++ % 8];
 
-    return v ? v : "(none)";
+    snprintf(out, sizeof(copies[0]), "%s", v ? v : "(none)");
+    return out;
 }
 
 /* The preflight answer: 204, no body, the four headers. request_headers
@@ -81,7 +86,7 @@ static bool
 is_preflight(const char *what, const struct it_response *r,
              const char *request_headers)
 {
-    const char *vary = it_header(r, "Vary");
+    const char *vary = it_header(r, "Vary") ? header_or_none(r, "Vary") : NULL;
     bool ok =
         r->status == 204 && r->body_len == 0 &&
         strcmp(header_or_none(r, "Access-Control-Allow-Origin"), "*") == 0 &&
