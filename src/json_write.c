@@ -115,19 +115,22 @@ write_array(struct buf *b, struct json_object *o, int depth)
     return buf_append_char(b, ']');
 }
 
+/* Keys in JavaScript's order (json_keys_js), as JSON.stringify of what
+ * JSON.parse built writes them. */
 static int
 write_object(struct buf *b, struct json_object *o, int depth)
 {
-    bool first = true;
+    const char **keys;
+    int i, n = json_keys_js(b->arena, o, &keys);
 
-    if (buf_append_char(b, '{') != 0)
+    if (n < 0 || buf_append_char(b, '{') != 0)
         return -1;
-    json_object_object_foreach(o, key, val)
-    {
-        if (!first && buf_append_char(b, ',') != 0)
-            return -1;
-        first = false;
-        if (buf_append_json_string(b, key, strlen(key)) != 0 ||
+    for (i = 0; i < n; i++) {
+        struct json_object *val = NULL;
+
+        json_object_object_get_ex(o, keys[i], &val);
+        if ((i > 0 && buf_append_char(b, ',') != 0) ||
+            buf_append_json_string(b, keys[i], strlen(keys[i])) != 0 ||
             buf_append_char(b, ':') != 0 || write_value(b, val, depth + 1) != 0)
             return -1;
     }

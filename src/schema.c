@@ -337,10 +337,15 @@ static void
 check_object(struct walk *w, const struct schema_node *n, struct json_object *v,
              const struct path *p)
 {
-    size_t len = (size_t)json_object_object_length(v), i, k = 0;
-    const char **names = arena_calloc(
-        w->a, len + count(n->required) + count(n->seed) + 1, sizeof(*names));
+    const char **keys, **names;
+    int nkeys = json_keys_js(w->a, v, &keys), j;
+    size_t i, k = 0;
 
+    names = nkeys < 0 ? NULL
+                      : arena_calloc(w->a,
+                                     (size_t)nkeys + count(n->required) +
+                                         count(n->seed) + 1,
+                                     sizeof(*names));
     if (names == NULL) {
         w->nomem = true;
         return;
@@ -350,16 +355,12 @@ check_object(struct walk *w, const struct schema_node *n, struct json_object *v,
     if (w->seed)
         missing(v, n->seed, names, &k);
     field_list(w, &w->required, v, " requires ", names, k);
+    /* Keys come in JavaScript's order, which is ajv's. */
     k = 0;
-    if (n->props != NULL && !n->open) {
-        json_object_object_foreach(v, key, value)
-        {
-            (void)value;
-            if (!is_prop(n->props, key))
-                names[k++] = key;
-        }
-        field_list(w, &w->unexpected, v, " has unexpected ", names, k);
-    }
+    for (j = 0; n->props != NULL && !n->open && j < nkeys; j++)
+        if (!is_prop(n->props, keys[j]))
+            names[k++] = keys[j];
+    field_list(w, &w->unexpected, v, " has unexpected ", names, k);
     for (i = 0; n->props != NULL && n->props[i].name != NULL && !w->nomem;
          i++) {
         const struct schema_prop *pr = &n->props[i];
@@ -372,15 +373,12 @@ check_object(struct walk *w, const struct schema_node *n, struct json_object *v,
         if (w->seed && listed(n->seed, pr->name))
             check_seed(w, pr->node, cv, &child);
     }
-    if (n->values != NULL) {
-        json_object_object_foreach(v, key, value)
-        {
-            struct path child = {p, key, 0};
+    for (j = 0; n->values != NULL && j < nkeys && !w->nomem; j++) {
+        struct path child = {p, keys[j], 0};
+        struct json_object *cv = NULL;
 
-            if (w->nomem)
-                break;
-            check_node(w, n->values, value, &child);
-        }
+        json_object_object_get_ex(v, keys[j], &cv);
+        check_node(w, n->values, cv, &child);
     }
 }
 

@@ -74,6 +74,11 @@ double json_number(const struct json_object *o);
 
 /* Is v a string holding U+0000? */
 bool json_string_has_nul(const struct json_object *v);
+/* The keys of an object in the order a JavaScript object that JSON.parse
+ * built lists them: array-index keys ("0", "7") first in ascending order,
+ * then the others in input order.  The count, or -1 without memory. */
+int json_keys_js(struct arena *a, struct json_object *obj,
+                 const char ***keys) CG_MUSTCHECK;
 /* JavaScript truthiness; NULL (JSON null, or an absent value) is falsy. */
 bool json_is_truthy(const struct json_object *v);
 
