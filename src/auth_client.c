@@ -22,12 +22,6 @@ struct claims {
     struct json_object *group_details;
 };
 
-static enum cg_err
-fail(struct request *r, enum cg_err e, const char *msg)
-{
-    return request_fail(r, e, "%s", msg);
-}
-
 /* An id claim's value as text, or NULL when absent or null. */
 static const char *
 id_claim(struct request *r, struct json_object *payload, const char *key)
@@ -65,12 +59,13 @@ read_claims(struct request *r, struct json_object *payload, struct claims *c)
         !json_object_object_get_ex(payload, "project_id", NULL)) {
         message = schema_requires(&schema_client_token, r->arena, payload,
                                   "project_id");
-        return message ? fail(r, CG_ERR_INVALID_SESSION_TOKEN, message)
-                       : CG_ERR_INTERNAL;
+        return message
+                   ? request_fail_text(r, CG_ERR_INVALID_SESSION_TOKEN, message)
+                   : CG_ERR_INTERNAL;
     }
     e = schema_check(&schema_client_token, r->arena, payload, false, &message);
     if (e != CG_ERR_OK)
-        return message ? fail(r, e, message) : CG_ERR_INTERNAL;
+        return message ? request_fail_text(r, e, message) : CG_ERR_INTERNAL;
     /* project_id ?? app_id; group_id ?? organization_id */
     c->app_id = schema_text(payload, "project_id");
     if (c->app_id == NULL)
@@ -91,7 +86,6 @@ static enum cg_err
 applied(struct request *r, const struct claims *c, enum client_write result,
         const char *const *missing, int n_missing)
 {
-    const char *m;
 
     switch (result) {
     case CLIENT_OK:
@@ -100,13 +94,11 @@ applied(struct request *r, const struct claims *c, enum client_write result,
         return request_fail(r, CG_ERR_GROUP_NOT_FOUND, "Group %s not found.",
                             missing[0]);
     case CLIENT_GROUP_NEEDS_NAME:
-        return fail(r, CG_ERR_MISSING_FIELD,
-                    "Invalid UpdatePlatformGroupVariables:\nGroup does not "
-                    "exist, \"name\" is a required field to create a new "
-                    "group.");
+        return CG_ERR_GROUP_NEEDS_NAME;
     case CLIENT_MEMBERS_MISSING:
-        m = model_missing_users(r->arena, missing, n_missing);
-        return m ? fail(r, CG_ERR_USER_NOT_FOUND, m) : CG_ERR_INTERNAL;
+        return request_fail_text(
+            r, CG_ERR_USER_NOT_FOUND,
+            model_missing_users(r->arena, missing, n_missing));
     case CLIENT_NO_USER:
         return request_fail(r, CG_ERR_USER_NOT_FOUND,
                             "Platform user %s not found. If you wanted to "
@@ -139,9 +131,10 @@ apply_details(struct request *r, const struct claims *c)
     enum cg_err e;
 
     if (c->group_details && c->group_id == NULL)
-        return fail(r, CG_ERR_GROUP_NOT_FOUND,
-                    "Specified group_details to create/update a group, but "
-                    "not a group_id to create/update.");
+        return request_fail_text(
+            r, CG_ERR_GROUP_NOT_FOUND,
+            "Specified group_details to create/update a group, but "
+            "not a group_id to create/update.");
     if (c->user_details && !validate_external_id(c->user_id, strlen(c->user_id),
                                                  VALIDATE_PATH_ID_MAX))
         return request_bad_id(r, "userID");
@@ -192,8 +185,8 @@ load_viewer(struct request *r, const struct claims *c)
     case VIEWER_NOT_MEMBER:
         return CG_ERR_USER_NOT_IN_GROUP;
     case VIEWER_GROUP_INACTIVE:
-        return fail(r, CG_ERR_INVALID_SESSION_TOKEN,
-                    "The org could not be loaded or is inactive");
+        return request_fail_text(r, CG_ERR_INVALID_SESSION_TOKEN,
+                                 "The org could not be loaded or is inactive");
     }
     r->viewer = v;
     return CG_ERR_OK;
@@ -211,12 +204,14 @@ auth_client(struct request *r)
     enum cg_err e;
 
     if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
-        return fail(r, CG_ERR_INVALID_SESSION_TOKEN,
-                    "Malformed authorization header: no type prefix");
+        return request_fail_text(
+            r, CG_ERR_INVALID_SESSION_TOKEN,
+            "Malformed authorization header: no type prefix");
     h += 7;
     st = jwt_decode(r->arena, h, strlen(h), &t);
     if (st != JWT_OK && st != JWT_PAYLOAD_NOT_OBJECT)
-        return fail(r, CG_ERR_INVALID_SESSION_TOKEN, jwt_status_message(st));
+        return request_fail_text(r, CG_ERR_INVALID_SESSION_TOKEN,
+                                 jwt_status_message(st));
     e = read_claims(r, t.payload, &c);
     if (e != CG_ERR_OK)
         return e;
@@ -232,7 +227,8 @@ auth_client(struct request *r)
     opts = (struct jwt_verify_opts){JWT_HS256 | JWT_HS512, r->ctx->now(), 0, 0};
     st = jwt_verify(&t, app->secret, strlen(app->secret), &opts);
     if (st != JWT_OK)
-        return fail(r, CG_ERR_INVALID_SESSION_TOKEN, jwt_status_message(st));
+        return request_fail_text(r, CG_ERR_INVALID_SESSION_TOKEN,
+                                 jwt_status_message(st));
     r->app = app;
     if ((e = apply_details(r, &c)) != CG_ERR_OK ||
         (e = load_viewer(r, &c)) != CG_ERR_OK)

@@ -278,6 +278,13 @@ request_succeed(struct request *r, const char *fmt, ...)
 }
 
 enum cg_err
+request_fail_text(struct request *r, enum cg_err e, const char *text)
+{
+    r->error_message = text;
+    return text != NULL ? e : CG_ERR_INTERNAL;
+}
+
+enum cg_err
 request_fail(struct request *r, enum cg_err e, const char *fmt, ...)
 {
     va_list ap;

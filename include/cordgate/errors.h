@@ -16,6 +16,9 @@
     X(INVALID_FIELD, "invalid_field", 400, "Invalid field type.")              \
     X(MISSING_FIELD, "missing_field", 400, "Missing field in request.")        \
     X(UNEXPECTED_FIELD, "unexpected_field", 400, "Unexpected field.")          \
+    X(GROUP_NEEDS_NAME, "missing_field", 400,                                  \
+      "Invalid UpdatePlatformGroupVariables:\nGroup does not exist, \"name\" " \
+      "is a required field to create a new group.")                            \
     X(MISSING_AUTHORIZATION_HEADER, "missing_authorization_header", 401,       \
       "Missing authorization header.")                                         \
     X(INVALID_AUTHORIZATION_HEADER, "invalid_authorization_header", 401,       \

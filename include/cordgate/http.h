@@ -109,6 +109,11 @@ const char *http_path_id(struct request *r);
  * identifier." */
 enum cg_err request_bad_id(struct request *r, const char *field);
 
+/* request_fail with a message already made; CG_ERR_INTERNAL when it is
+ * NULL (its making ran out of memory). */
+enum cg_err request_fail_text(struct request *r, enum cg_err e,
+                              const char *text);
+
 /* Answer {"success":true,"message":<text>}, Cord's answer to a write. */
 enum cg_err request_succeed(struct request *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -82,7 +82,7 @@ enum cg_err
 handle_batch_post(struct request *r)
 {
     struct json_object *users_list = NULL, *groups_list = NULL;
-    const char *groups_name = "groups", *m;
+    const char *groups_name = "groups";
     struct batch_user *users = NULL;
     struct batch_group *groups = NULL;
     const char *const *missing;
@@ -111,14 +111,15 @@ handle_batch_post(struct request *r)
     case BATCH_DONE:
         break;
     case BATCH_GROUP_NEEDS_NAME:
-        r->error_message = schema_requires(
-            &schema_create_org, r->arena,
-            json_object_array_get_idx(groups_list, (size_t)bad), "name");
-        return r->error_message ? CG_ERR_INVALID_REQUEST : CG_ERR_INTERNAL;
+        return request_fail_text(
+            r, CG_ERR_INVALID_REQUEST,
+            schema_requires(&schema_create_org, r->arena,
+                            json_object_array_get_idx(groups_list, (size_t)bad),
+                            "name"));
     case BATCH_MEMBERS_MISSING:
-        m = model_missing_users(r->arena, missing, n_missing);
-        return m ? request_fail(r, CG_ERR_USER_NOT_FOUND, "%s", m)
-                 : CG_ERR_INTERNAL;
+        return request_fail_text(
+            r, CG_ERR_USER_NOT_FOUND,
+            model_missing_users(r->arena, missing, n_missing));
     }
     return request_succeed(
         r,

@@ -22,8 +22,6 @@ static enum cg_err
 write_failed(struct request *r, enum group_write result, const char *id,
              const char *const *missing, int n_missing)
 {
-    const char *m;
-
     switch (result) {
     case GROUP_CREATED:
     case GROUP_UPDATED:
@@ -35,14 +33,11 @@ write_failed(struct request *r, enum group_write result, const char *id,
                             "request to organizations/<ORGANIZATION_ID>.",
                             id);
     case GROUP_NEEDS_NAME:
-        return request_fail(r, CG_ERR_MISSING_FIELD,
-                            "Invalid UpdatePlatformGroupVariables:\nGroup does "
-                            "not exist, \"name\" is a required field to create "
-                            "a new group.");
+        return CG_ERR_GROUP_NEEDS_NAME;
     case GROUP_MEMBERS_MISSING:
-        m = model_missing_users(r->arena, missing, n_missing);
-        return m ? request_fail(r, CG_ERR_USER_NOT_FOUND, "%s", m)
-                 : CG_ERR_INTERNAL;
+        return request_fail_text(
+            r, CG_ERR_USER_NOT_FOUND,
+            model_missing_users(r->arena, missing, n_missing));
     }
     return CG_ERR_INTERNAL;
 }

@@ -33,8 +33,9 @@ answer_write(struct request *r, enum user_write result, const char *id,
                             id);
     case USER_NEEDS_EMAIL:
         /* The seed's rule: a user is created with an email. */
-        r->error_message = schema_requires(schema, r->arena, r->json, "email");
-        return r->error_message ? CG_ERR_INVALID_REQUEST : CG_ERR_INTERNAL;
+        return request_fail_text(
+            r, CG_ERR_INVALID_REQUEST,
+            schema_requires(schema, r->arena, r->json, "email"));
     case USER_GROUP_MISSING:
         return request_fail(r, CG_ERR_GROUP_NOT_FOUND, "Group %s not found.",
                             missing_group);

@@ -184,9 +184,8 @@ store_client_group_members(struct db *db, struct arena *a, int64_t deadline_ms,
     const char *params[4] = {app_id, viewer_id, group_id, lim};
     PGresult *res;
     enum cg_err e;
-    int n;
 
-    snprintf(lim, sizeof(lim), "%d", limit + 1);
+    store_page_limit(lim, sizeof(lim), limit);
     e = db_exec(db, a, deadline_ms,
                 "SELECT " STORE_USER_COLUMNS " FROM group_members m "
                 "JOIN users u ON u.app_id = m.app_id AND u.id = m.user_id "
@@ -197,8 +196,5 @@ store_client_group_members(struct db *db, struct arena *a, int64_t deadline_ms,
                 4, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
-    n = PQntuples(res);
-    *more = n > limit;
-    *count = *more ? limit : n;
-    return store_read_users(a, res, *count, 0, out);
+    return store_read_page(a, res, 0, limit, out, count, more);
 }

@@ -199,17 +199,10 @@ enum cg_err
 store_group_delete(struct db *db, struct arena *a, int64_t deadline_ms,
                    const char *app_id, const char *id, bool *found)
 {
-    const char *params[2] = {app_id, id};
-    PGresult *res;
-    enum cg_err e;
-
-    e = db_exec(db, a, deadline_ms,
-                "DELETE FROM groups WHERE app_id = $1 AND id = $2 RETURNING 1",
-                2, params, NULL, &res);
-    if (e != CG_ERR_OK)
-        return e;
-    *found = PQntuples(res) == 1;
-    return CG_ERR_OK;
+    return store_delete(
+        db, a, deadline_ms,
+        "DELETE FROM groups WHERE app_id = $1 AND id = $2 RETURNING 1", app_id,
+        id, found);
 }
 
 /*
@@ -271,10 +264,8 @@ store_group_members_list(struct db *db, struct arena *a, int64_t deadline_ms,
     const char *params[4] = {app_id, group_id, after, lim};
     PGresult *res;
     enum cg_err e;
-    int n;
 
-    /* One more row than asked for says whether another page exists. */
-    snprintf(lim, sizeof(lim), "%ld", limit + 1);
+    store_page_limit(lim, sizeof(lim), limit);
     e = db_exec(
         db, a, deadline_ms,
         "WITH g AS (SELECT EXISTS (SELECT 1 FROM groups WHERE app_id = $1 "
@@ -291,12 +282,5 @@ store_group_members_list(struct db *db, struct arena *a, int64_t deadline_ms,
         return e;
     *found = PQgetvalue(res, 0, 0)[0] == 't';
     *total = atol(PQgetvalue(res, 0, 1));
-    n = PQntuples(res);
-    if (n == 1 && PQgetisnull(res, 0, 2))
-        n = 0;
-    *more = n > limit;
-    if (*more)
-        n = (int)limit;
-    *count = n;
-    return store_read_users(a, res, n, 2, out);
+    return store_read_page(a, res, 2, limit, out, count, more);
 }

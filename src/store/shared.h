@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cordgate/compiler.h"
@@ -54,5 +55,19 @@ int store_read_user(struct arena *a, const PGresult *res, int row, int col,
 /* Rows of res from column col as users, into *out. */
 enum cg_err store_read_users(struct arena *a, const PGresult *res, int rows,
                              int col, struct user **out) CG_MUSTCHECK;
+
+/* Run sql, a DELETE ... RETURNING of ($1 app_id, $2 id); *found says
+ * whether a row went. */
+enum cg_err store_delete(struct db *db, struct arena *a, int64_t deadline_ms,
+                         const char *sql, const char *app_id, const char *id,
+                         bool *found) CG_MUSTCHECK;
+
+/* Pages: the LIMIT parameter asks one row more than the page, which says
+ * whether another page follows; store_read_page reads the page's users
+ * from column col of a LEFT JOIN LATERAL (a row of NULLs: none). */
+void store_page_limit(char *text, size_t size, long limit);
+enum cg_err store_read_page(struct arena *a, const PGresult *res, int col,
+                            long limit, struct user **out, int *count,
+                            bool *more) CG_MUSTCHECK;
 
 #endif

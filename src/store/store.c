@@ -2,6 +2,7 @@
 #include "shared.h"
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cordgate/arena.h"
@@ -132,4 +133,39 @@ store_random_hex(char *hex, size_t n)
     }
     hex[2 * n] = '\0';
     return 0;
+}
+
+enum cg_err
+store_delete(struct db *db, struct arena *a, int64_t deadline_ms,
+             const char *sql, const char *app_id, const char *id, bool *found)
+{
+    const char *params[2] = {app_id, id};
+    PGresult *res;
+    enum cg_err e;
+
+    e = db_exec(db, a, deadline_ms, sql, 2, params, NULL, &res);
+    if (e != CG_ERR_OK)
+        return e;
+    *found = PQntuples(res) == 1;
+    return CG_ERR_OK;
+}
+
+void
+store_page_limit(char *text, size_t size, long limit)
+{
+    snprintf(text, size, "%ld", limit + 1);
+}
+
+enum cg_err
+store_read_page(struct arena *a, const PGresult *res, int col, long limit,
+                struct user **out, int *count, bool *more)
+{
+    int n = PQntuples(res);
+
+    /* The LEFT JOIN's one row of NULLs is no user. */
+    if (n == 1 && PQgetisnull(res, 0, col))
+        n = 0;
+    *more = n > limit;
+    *count = *more ? (int)limit : n;
+    return store_read_users(a, res, *count, col, out);
 }

@@ -224,10 +224,8 @@ store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
     const char *params[4] = {app_id, metadata_filter, after, lim};
     PGresult *res;
     enum cg_err e;
-    int n;
 
-    /* One more row than asked for says whether another page exists. */
-    snprintf(lim, sizeof(lim), "%ld", limit + 1);
+    store_page_limit(lim, sizeof(lim), limit);
     e = db_exec(
         db, a, deadline_ms,
         "WITH matched AS (SELECT count(*) AS total FROM users "
@@ -242,29 +240,15 @@ store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
     if (e != CG_ERR_OK)
         return e;
     *total = atol(PQgetvalue(res, 0, 0));
-    n = PQntuples(res);
-    if (n == 1 && PQgetisnull(res, 0, 1))
-        n = 0;
-    *more = n > limit;
-    if (*more)
-        n = (int)limit;
-    *count = n;
-    return store_read_users(a, res, n, 1, out);
+    return store_read_page(a, res, 1, limit, out, count, more);
 }
 
 enum cg_err
 store_user_delete(struct db *db, struct arena *a, int64_t deadline_ms,
                   const char *app_id, const char *id, bool *found)
 {
-    const char *params[2] = {app_id, id};
-    PGresult *res;
-    enum cg_err e;
-
-    e = db_exec(db, a, deadline_ms,
-                "DELETE FROM users WHERE app_id = $1 AND id = $2 RETURNING 1",
-                2, params, NULL, &res);
-    if (e != CG_ERR_OK)
-        return e;
-    *found = PQntuples(res) == 1;
-    return CG_ERR_OK;
+    return store_delete(
+        db, a, deadline_ms,
+        "DELETE FROM users WHERE app_id = $1 AND id = $2 RETURNING 1", app_id,
+        id, found);
 }
