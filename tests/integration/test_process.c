@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -533,4 +534,52 @@ Test(config, help_and_version_exit_0)
 
     cr_assert_eq(it_run(a1, NULL, err, sizeof(err)), 0);
     cr_assert_eq(it_run(a2, NULL, err, sizeof(err)), 0);
+}
+
+/* The bearer of a server auth token of the test app. */
+static const char *
+test_app_bearer(void)
+{
+    char payload[256];
+    char *token;
+    const char *h;
+
+    snprintf(payload, sizeof(payload), "{\"app_id\":\"%s\",\"iat\":%ld}",
+             it_env("CORDGATE_TEST_APP_ID"), (long)time(NULL));
+    token = it_jwt("HS512", payload, it_env("CORDGATE_TEST_APP_SECRET"));
+    h = it_bearer(token);
+    free(token);
+    return h;
+}
+
+/* CORDGATE_EMAIL_REQUIRED=0: users are created without an email, as by
+ * Cord's CLI (`cord user create <id> --name N`) and its Python sample; the
+ * default (the seeds' rule) is the main instance's and test_users.c's. */
+Test(process, email_required_off_creates_users_without_email)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=1",
+                                      "CORDGATE_EMAIL_REQUIRED=0", NULL};
+    const char *headers[3] = {NULL, "Content-Type: application/json", NULL};
+    char id[64], url[256];
+    struct it_response r;
+
+    headers[0] = test_app_bearer();
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    snprintf(id, sizeof(id), "noemail-%ld-%d", (long)time(NULL), getpid());
+    it_http("POST", spare("/v1/users"), "{\"id\":\"\"}", 9, headers, &r);
+    cr_assert_eq(r.status, 400, "the schema still holds: %s", r.body);
+    it_response_free(&r);
+    snprintf(url, sizeof(url), "{\"id\":\"%s-post\",\"name\":\"N\"}", id);
+    it_http("POST", spare("/v1/users"), url, strlen(url), headers, &r);
+    cr_assert_eq(r.status, 201, "%ld %s", r.status, r.body);
+    it_response_free(&r);
+    snprintf(url, sizeof(url), "/v1/users/%s-put", id);
+    it_http("PUT", spare(url), "{\"name\":\"P\"}", 12, headers, &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    cr_assert(strstr(r.body, "created user") != NULL, "%s", r.body);
+    it_response_free(&r);
+    it_http("GET", spare(url), NULL, 0, headers, &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    cr_assert(strstr(r.body, "\"email\":null") != NULL, "%s", r.body);
+    it_response_free(&r);
 }
