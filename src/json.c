@@ -31,7 +31,18 @@ struct json_scan {
                         doubles by appending ".0" */
     size_t copied;   /* bytes of text copied so far */
     size_t copy_len;
+    size_t cost; /* what json-c will allocate for it, about (JSON_MAX_COST) */
 };
+
+/*
+ * json-c mallocs each value outside the arena: about 790 bytes for an
+ * object (its hash table), 150 for an array, 70 for a scalar, plus a
+ * string's bytes (measured with json-c 0.16).  The scan adds these up so
+ * that a body of 1 MiB of [{},{},...] cannot make 270 MB of them.
+ */
+#define COST_OBJECT 800
+#define COST_ARRAY  160
+#define COST_SCALAR 80
 
 static enum json_parse_status
 json_fail(enum json_parse_status st, const char *what, size_t offset)
@@ -248,6 +259,7 @@ json_scan(struct json_scan *s)
             if (++depth > JSON_MAX_DEPTH)
                 return json_fail(JSON_PARSE_TOO_DEEP, "nesting too deep",
                                  s->pos);
+            s->cost += c == '{' ? COST_OBJECT : COST_ARRAY;
             s->pos++;
             break;
         case '}':
@@ -261,7 +273,9 @@ json_scan(struct json_scan *s)
             s->pos++;
             break;
         case '"':
+            s->cost += COST_SCALAR + (s->len - s->pos);
             st = scan_string(s);
+            s->cost -= s->len - s->pos; /* the string's own bytes remain */
             break;
         case 't':
             st = scan_literal(s, "true");
@@ -295,6 +309,11 @@ json_scan(struct json_scan *s)
         }
         if (st != JSON_PARSE_OK)
             return st;
+        if (c != '"' && c != '{' && c != '[' && c != '}' && c != ']' &&
+            c != ',' && c != ':')
+            s->cost += COST_SCALAR;
+        if (s->cost > JSON_MAX_COST)
+            return json_fail(JSON_PARSE_TOO_BIG, "too many values", s->pos);
         any = true;
     }
     if (!any)

@@ -147,6 +147,7 @@ parse_json(struct arena *a, struct str bytes, struct json_object **out,
     case JSON_PARSE_INVALID:
     case JSON_PARSE_BAD_UTF8:
     case JSON_PARSE_TOO_DEEP:
+    case JSON_PARSE_TOO_BIG:
         break;
     }
     return invalid;

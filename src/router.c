@@ -265,6 +265,10 @@ parse_body(struct request *r)
         return request_fail(r, CG_ERR_INVALID_REQUEST,
                             "The request body nests deeper than %d levels.",
                             JSON_MAX_DEPTH);
+    case JSON_PARSE_TOO_BIG:
+        return request_fail(r, CG_ERR_PAYLOAD_TOO_LARGE,
+                            "The request body holds more JSON values than "
+                            "cordgate parses at once.");
     case JSON_PARSE_NOMEM:
         return CG_ERR_INTERNAL;
     }

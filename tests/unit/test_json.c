@@ -3,6 +3,7 @@
 #include <json-c/json_object.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cordgate/arena.h"
@@ -309,6 +310,47 @@ Test(json, counts_object_nesting_too)
     cr_assert_eq(json_parse(arena, text, n, &o), JSON_PARSE_TOO_DEEP);
     /* Drop the outermost level and it fits. */
     cr_assert_eq(json_parse(arena, text + 5, n - 6, &o), JSON_PARSE_OK);
+}
+
+/* n copies of unit in an array, separated by commas (malloc'd). */
+static char *
+repeat(const char *unit, size_t n, size_t *len)
+{
+    size_t ul = strlen(unit), i, p = 0;
+    char *text = malloc(n * (ul + 1) + 3);
+
+    cr_assert_not_null(text);
+    text[p++] = '[';
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            text[p++] = ',';
+        memcpy(text + p, unit, ul);
+        p += ul;
+    }
+    text[p++] = ']';
+    *len = p;
+    return text;
+}
+
+/* json-c's memory is bounded by the scan: 1 MiB of empty objects would be
+ * some 270 MB of them; a batch of 10 000 users with metadata is parsed. */
+Test(json, values_that_would_cost_too_much_memory_are_refused)
+{
+    struct json_object *o;
+    size_t len;
+    char *text = repeat("{}", 350000, &len);
+
+    cr_assert_eq(json_parse(arena, text, len, &o), JSON_PARSE_TOO_BIG);
+    free(text);
+    text = repeat("[]", 1 << 19, &len);
+    cr_assert_eq(json_parse(arena, text, len, &o), JSON_PARSE_TOO_BIG);
+    free(text);
+    text = repeat("{\"id\":\"user-000001\",\"name\":\"A Name\",\"email\":"
+                  "\"a@example.com\",\"metadata\":{\"plan\":\"pro\","
+                  "\"seats\":3,\"beta\":true}}",
+                  10000, &len);
+    cr_assert_eq(json_parse(arena, text, len, &o), JSON_PARSE_OK);
+    free(text);
 }
 
 Test(json, big_integers_become_numbers_not_saturated_ints)
