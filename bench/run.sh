@@ -685,10 +685,12 @@ wrk_target() {
     members_1e5) WRK_PATH="/v1/groups/$GROUP_1E5/members?limit=1000"; WRK_ARGS=(get_auth "$ACCESS_TOKEN" "" "") ;;
     # Each run adds to a group of its own, so that no run re-adds the ids
     # of the one before (bench.lua numbers them from 1 in every run).
-    members_add) WRK_PATH="/v1/groups/$GROUP_ADD-$((++MEMBERS_ADD_RUNS))/members"; WRK_ARGS=(members_add "$ACCESS_TOKEN" a "") ;;
+    # Its adds go round ADD_GROUPS groups, as a sync spreads over many.
+    members_add) WRK_PATH="/v1/groups/$GROUP_ADD-$((++MEMBERS_ADD_RUNS))"; WRK_ARGS=(members_add "$ACCESS_TOKEN" a "$ADD_GROUPS") ;;
     esac
 }
 MEMBERS_ADD_RUNS=0
+ADD_GROUPS=64
 PUT_NEW_RUNS=0
 USER_COUNT=$PRELOAD
 WRK_STRICT=()
@@ -1404,16 +1406,18 @@ preload_add_pool() {
     # group: a thread needs as many ids as it sends requests in one run.
     local secs=$((RUN_SECONDS > WARMUP ? RUN_SECONDS : WARMUP))
     local per_thread=$((secs * 8000 + 10000))
-    psql_db -v app="$APP_ID" -v n="$per_thread" -v grp="$GROUP_ADD" <<'SQL'
+    psql_db -v app="$APP_ID" -v n="$per_thread" -v grp="$GROUP_ADD" \
+        -v k="$((ADD_GROUPS - 1))" <<'SQL'
 INSERT INTO users (app_id, id, email, name)
 SELECT :'app'::uuid, 'a' || t || '-' || g, 'a' || t || '-' || g || '@bench.example', 'Bench a'
 FROM generate_series(1, 2) AS t, generate_series(1, :n::int) AS g
 ON CONFLICT (app_id, id) DO NOTHING;
 INSERT INTO groups (app_id, id, name)
-SELECT :'app'::uuid, :'grp' || '-' || k, 'Bench add ' || k FROM generate_series(0, 4) AS k
+SELECT :'app'::uuid, :'grp' || '-' || r || '-' || k, 'Bench add ' || r || '-' || k
+FROM generate_series(0, 4) AS r, generate_series(0, :k::int) AS k
 ON CONFLICT (app_id, id) DO NOTHING;
 SQL
-    log "member-add pool: $((2 * per_thread)) users (a1-*, a2-*), groups $GROUP_ADD-0..4"
+    log "member-add pool: $((2 * per_thread)) users (a1-*, a2-*), groups $GROUP_ADD-0..4-0..$((ADD_GROUPS - 1))"
 }
 
 run_members_list() {
@@ -1436,14 +1440,14 @@ run_members_add() {
     section "POST /v1/groups/<ID>/members {add} vs PUT /v1/users/<new id>"
     if want add; then
         preload_add_pool
-        curl_call POST "http://127.0.0.1:${PORT[cordgate]}/v1/groups/$GROUP_ADD-0/members" \
+        curl_call POST "http://127.0.0.1:${PORT[cordgate]}/v1/groups/$GROUP_ADD-0-0/members" \
             '{"add":["a1-1"]}' "$ACCESS_TOKEN"
-        check_answer "POST /v1/groups/$GROUP_ADD-0/members" "$CODE" "$BODY" 200 \
+        check_answer "POST /v1/groups/$GROUP_ADD-0-0/members" "$CODE" "$BODY" 200 \
             "successfully updated group members"
         measure cordgate "${PORT[cordgate]}" members_add 64
         local added
-        added=$(psql_db -v app="$APP_ID" -v grp="$GROUP_ADD-" -c \
-            "SELECT count(*) FROM group_members WHERE app_id = :'app' AND starts_with(group_id, :'grp')")
+        # psql expands :'var' in its input, not in -c.
+        added=$(psql_db -v app="$APP_ID" -v grp="$GROUP_ADD-" <<<"SELECT count(*) FROM group_members WHERE app_id = :'app' AND starts_with(group_id, :'grp')")
         log "member add: $((added - 1)) memberships written by the wrk runs"
     fi
     if want put; then
@@ -1514,7 +1518,7 @@ report_batch_mode() {
     if want add || want put; then
         printf '### One membership vs one new user (wrk, 64 connections, %s s)\n\n' "$RUN_SECONDS"
         report_batch_rows members_add put_new
-        printf 'member add ÷ PUT new user (req/s): **%s**. Each member add names a preloaded user not yet in the group; each PUT creates a user never seen.\n\n' \
+        printf 'member add ÷ PUT new user (req/s): **%s**. Each member add names a preloaded user not yet a member, going round 64 groups; each PUT creates a user never seen.\n\n' \
             "$(ratio "$(rps_of "cordgate|members_add|64")" "$(rps_of "cordgate|put_new|64")")"
     fi
 }

@@ -1,5 +1,6 @@
 # Writes a C file holding every migration: its number, name and SQL text.
-# Called with -DOUT=<file> -DFILES=<sorted list of sql/NNN_name.sql>.
+# Called with -DOUT=<file> -DFILES=<sorted sql/NNN_name.sql joined by "|">.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "/* Generated from sql/ by cmake/embed_migrations.cmake. */\n")
 string(APPEND body "#include \"cordgate/migrations.h\"\n\n")
 set(rows "")

@@ -286,6 +286,10 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
             return unavailable(db, "statement");
         if (expected == NULL || strcmp(db->sqlstate, expected) != 0)
             statement_failed(db);
+        /* Class 40 (a deadlock, a serialization failure) is the server's
+         * "try again": a 503; the caller rolls its transaction back. */
+        if (strncmp(db->sqlstate, "40", 2) == 0)
+            return CG_ERR_DATABASE_UNAVAILABLE;
         return CG_ERR_INTERNAL;
     }
     }

@@ -11,9 +11,10 @@
 --   get_user   GET /v1/users/PREFIX<k>, k walking over 1..COUNT (existing)
 --   get_auth   GET the URL as given, with the bearer TOKEN (group members)
 --   members_add
---              POST to the URL (/v1/groups/<ID>/members) {"add":[id]}, id
---              PREFIX<thread>-<n> with n = 1, 2, ... per thread: a user
---              that exists (preloaded) and is not yet a member
+--              POST to /v1/groups/<URL path>-<k>/members {"add":[id]}, k
+--              going round COUNT groups, id PREFIX<thread>-<n> with n = 1,
+--              2, ... per thread: a user that exists (preloaded) and is not
+--              yet a member
 -- TOKEN is the signed app token (authorize) or the bearer token (users).
 -- Further arguments:
 --   strict     count every non-2xx answer exactly (a Lua response() per
@@ -103,9 +104,10 @@ function request()
    elseif mode == "get_user" then
       return wrk.format("GET", "/v1/users/" .. prefix .. walk())
    elseif mode == "members_add" then
+      -- COUNT groups (the URL's path, then -0 .. -COUNT-1), in turn
       seq = seq + 1
-      return wrk.format("POST", nil, nil,
-         '{"add":["' .. prefix .. tid .. "-" .. seq .. '"]}')
+      return wrk.format("POST", wrk.path .. "-" .. (seq % count) .. "/members",
+         nil, '{"add":["' .. prefix .. tid .. "-" .. seq .. '"]}')
    end
    return wrk.format()
 end

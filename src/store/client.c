@@ -187,12 +187,13 @@ store_client_group_members(struct db *db, struct arena *a, int64_t deadline_ms,
 
     store_page_limit(lim, sizeof(lim), limit);
     e = db_exec(db, a, deadline_ms,
-                "SELECT " STORE_USER_COLUMNS " FROM group_members m "
-                "JOIN users u ON u.app_id = m.app_id AND u.id = m.user_id "
-                "WHERE m.app_id = $1 AND m.group_id = $3 AND EXISTS "
-                "(SELECT 1 FROM group_members WHERE app_id = $1 "
-                "AND group_id = $3 AND user_id = $2) "
-                "ORDER BY m.user_id LIMIT $4::bigint",
+                "SELECT " STORE_USER_COLUMNS " FROM (SELECT user_id "
+                "FROM group_members WHERE app_id = $1 AND group_id = $3 "
+                "AND EXISTS (SELECT 1 FROM group_members WHERE app_id = $1 "
+                "AND group_id = $3 AND user_id = $2) ORDER BY user_id "
+                "LIMIT $4::bigint) m CROSS JOIN LATERAL (SELECT * FROM users "
+                "WHERE app_id = $1 AND id = m.user_id LIMIT 1) u "
+                "ORDER BY u.id",
                 4, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;

@@ -201,8 +201,10 @@ store_group_delete(struct db *db, struct arena *a, int64_t deadline_ms,
 {
     return store_delete(
         db, a, deadline_ms,
-        "DELETE FROM groups WHERE app_id = $1 AND id = $2 RETURNING 1", app_id,
-        id, found);
+        "WITH counts AS (DELETE FROM group_member_counts WHERE app_id = $1 "
+        "AND group_id = $2) "
+        "DELETE FROM groups WHERE app_id = $1 AND id = $2 RETURNING 1",
+        app_id, id, found);
 }
 
 /*
@@ -265,18 +267,23 @@ store_group_members_list(struct db *db, struct arena *a, int64_t deadline_ms,
     PGresult *res;
     enum cg_err e;
 
+    /* Whatever plan a prepared statement gets, the page is an index range
+     * (ids are never "", so "after nothing" is "> ''") and each of its
+     * users one primary-key lookup (LATERAL ... LIMIT 1, which the planner
+     * cannot flatten into a hash join over all users). */
     store_page_limit(lim, sizeof(lim), limit);
     e = db_exec(
         db, a, deadline_ms,
-        "WITH g AS (SELECT EXISTS (SELECT 1 FROM groups WHERE app_id = $1 "
-        "AND id = $2) AS found, (SELECT count(*) FROM group_members "
-        "WHERE app_id = $1 AND group_id = $2) AS total) "
-        "SELECT g.found, g.total, " STORE_USER_COLUMNS " FROM g "
-        "LEFT JOIN LATERAL (SELECT u.* FROM group_members m JOIN users u "
-        "ON u.app_id = m.app_id AND u.id = m.user_id "
-        "WHERE m.app_id = $1 AND m.group_id = $2 "
-        "AND ($3::text IS NULL OR m.user_id > $3::text) "
-        "ORDER BY m.user_id LIMIT $4::bigint) u ON true",
+        "SELECT EXISTS (SELECT 1 FROM groups WHERE app_id = $1 AND id = $2), "
+        "(SELECT coalesce(sum(n), 0) FROM group_member_counts "
+        "WHERE app_id = $1 AND group_id = $2), " STORE_USER_COLUMNS
+        " FROM (SELECT 1) one "
+        "LEFT JOIN LATERAL (SELECT u.* FROM (SELECT user_id "
+        "FROM group_members WHERE app_id = $1 AND group_id = $2 "
+        "AND user_id > coalesce($3::text, '') ORDER BY user_id "
+        "LIMIT $4::bigint) m CROSS JOIN LATERAL (SELECT * FROM users "
+        "WHERE app_id = $1 AND id = m.user_id LIMIT 1) u ORDER BY u.id) u "
+        "ON true",
         4, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;

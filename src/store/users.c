@@ -234,7 +234,7 @@ store_user_list(struct db *db, struct arena *a, int64_t deadline_ms,
         " FROM matched m LEFT JOIN LATERAL "
         "(SELECT * FROM users WHERE app_id = $1 "
         "AND ($2::jsonb IS NULL OR metadata @> $2::jsonb) "
-        "AND ($3::text IS NULL OR id > $3::text) ORDER BY id "
+        "AND id > coalesce($3::text, '') ORDER BY id "
         "LIMIT $4::bigint) u ON true",
         4, params, NULL, &res);
     if (e != CG_ERR_OK)
