@@ -1,9 +1,9 @@
 -- Each group's member count, kept by the database on every change of
 -- group_members (cascades from deleted users included), so that a page of a
 -- group's members answers its total without counting them.  The count is
--- spread over 16 rows per group, one per connection's pid modulo 16, so
--- that concurrent member changes of one group from several connections do
--- not wait on one row; the total is their sum.  No foreign key: its check
+-- spread over 16 rows per group, picked by the transaction id modulo 16,
+-- so that concurrent member changes of one group seldom wait on one row
+-- (each holds its row until it commits); the total is their sum.  No foreign key: its check
 -- would lock the group's row once more per change; a group's counts go
 -- with it in the statement that deletes it (store/groups.c).
 CREATE TABLE group_member_counts (
@@ -26,12 +26,12 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO group_member_counts AS c (app_id, group_id, shard, n)
-        SELECT app_id, group_id, pg_backend_pid() % 16, count(*)
+        SELECT app_id, group_id, txid_current() % 16, count(*)
         FROM added GROUP BY app_id, group_id
         ON CONFLICT (app_id, group_id, shard) DO UPDATE SET n = c.n + EXCLUDED.n;
     ELSE
         INSERT INTO group_member_counts AS c (app_id, group_id, shard, n)
-        SELECT r.app_id, r.group_id, pg_backend_pid() % 16, -count(*)
+        SELECT r.app_id, r.group_id, txid_current() % 16, -count(*)
         FROM removed r
         WHERE EXISTS (SELECT 1 FROM groups g
                       WHERE g.app_id = r.app_id AND g.id = r.group_id)
