@@ -84,8 +84,11 @@ read_claims(struct request *r, struct json_object *payload, struct claims *c)
 /* What the store's answer to the details means for the token. */
 static enum cg_err
 applied(struct request *r, const struct claims *c, enum client_write result,
-        const char *const *missing, int n_missing)
+        enum group_write group_result, const char *const *missing,
+        int n_missing)
 {
+    const char *message;
+    enum cg_err e;
 
     switch (result) {
     case CLIENT_OK:
@@ -93,28 +96,17 @@ applied(struct request *r, const struct claims *c, enum client_write result,
     case CLIENT_USER_GROUP_MISSING:
         return request_fail(r, CG_ERR_GROUP_NOT_FOUND, "Group %s not found.",
                             missing[0]);
-    case CLIENT_GROUP_NEEDS_NAME:
-        return CG_ERR_GROUP_NEEDS_NAME;
-    case CLIENT_MEMBERS_MISSING:
-        return request_fail_text(
-            r, CG_ERR_USER_NOT_FOUND,
-            model_missing_users(r->arena, missing, n_missing));
+    case CLIENT_GROUP_FAILED:
+        e = model_group_failure(r->arena, group_result, c->group_id, missing,
+                                n_missing, &message);
+        return message != NULL ? request_fail_text(r, e, message) : e;
     case CLIENT_NO_USER:
-        return request_fail(r, CG_ERR_USER_NOT_FOUND,
-                            "Platform user %s not found. If you wanted to "
-                            "create a new user, add user_details to your "
-                            "request. Refer to https://docs.cord.com/"
-                            "reference/authentication#JSON-user-details for "
-                            "details.",
-                            c->user_id);
+        return request_fail_text(r, CG_ERR_USER_NOT_FOUND,
+                                 model_user_unknown(r->arena, c->user_id));
     case CLIENT_NO_GROUP:
-        return request_fail(r, CG_ERR_GROUP_NOT_FOUND,
-                            "Platform group %s not found. If you wanted to "
-                            "create a new group, add group_details to your "
-                            "request. Refer to https://docs.cord.com/"
-                            "reference/authentication#JSON-group-details "
-                            "for details.",
-                            c->group_id);
+        return request_fail_text(
+            r, CG_ERR_GROUP_NOT_FOUND,
+            model_group_unknown(r->arena, c->group_id, strlen(c->group_id)));
     }
     return CG_ERR_INTERNAL;
 }
@@ -127,6 +119,7 @@ apply_details(struct request *r, const struct claims *c)
     struct group_change group;
     const char *const *missing;
     enum client_write result;
+    enum group_write group_result = GROUP_UPDATED;
     int n_missing;
     enum cg_err e;
 
@@ -153,8 +146,10 @@ apply_details(struct request *r, const struct claims *c)
     e = store_client_apply(r->ctx->db, r->arena, r->deadline_ms, r->app->id,
                            c->user_id, c->user_details ? &user : NULL,
                            c->group_id, c->group_details ? &group : NULL,
-                           &result, &missing, &n_missing);
-    return e != CG_ERR_OK ? e : applied(r, c, result, missing, n_missing);
+                           &result, &group_result, &missing, &n_missing);
+    return e != CG_ERR_OK
+               ? e
+               : applied(r, c, result, group_result, missing, n_missing);
 }
 
 /* Steps 9-11: the viewer exists, is not deleted, belongs to the group. */

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "cordgate/arena.h"
 #include "cordgate/buf.h"
 #include "cordgate/schema.h"
 
@@ -90,4 +91,53 @@ model_missing_users(struct arena *a, const char *const *ids, int n)
             return NULL;
     }
     return buf_append_str(&b, " not found.") == 0 ? b.data : NULL;
+}
+
+enum cg_err
+model_group_failure(struct arena *a, enum group_write result, const char *id,
+                    const char *const *missing, int n_missing,
+                    const char **message)
+{
+    *message = NULL;
+    switch (result) {
+    case GROUP_CREATED:
+    case GROUP_UPDATED:
+        return CG_ERR_OK;
+    case GROUP_EXISTS:
+        *message = arena_printf(a,
+                                "The platform organization with id %s already "
+                                "exists, to update organization please make a "
+                                "PUT request to "
+                                "organizations/<ORGANIZATION_ID>.",
+                                id);
+        return *message ? CG_ERR_ORGANIZATION_ALREADY_EXISTS : CG_ERR_INTERNAL;
+    case GROUP_NEEDS_NAME:
+        return CG_ERR_GROUP_NEEDS_NAME;
+    case GROUP_MEMBERS_MISSING:
+        *message = model_missing_users(a, missing, n_missing);
+        return *message ? CG_ERR_USER_NOT_FOUND : CG_ERR_INTERNAL;
+    }
+    return CG_ERR_INTERNAL;
+}
+
+const char *
+model_user_unknown(struct arena *a, const char *id)
+{
+    return arena_printf(a,
+                        "Platform user %s not found. If you wanted to create "
+                        "a new user, add user_details to your request. Refer "
+                        "to https://docs.cord.com/reference/"
+                        "authentication#JSON-user-details for details.",
+                        id);
+}
+
+const char *
+model_group_unknown(struct arena *a, const char *id, size_t len)
+{
+    return arena_printf(a,
+                        "Platform group %.*s not found. If you wanted to "
+                        "create a new group, add group_details to your "
+                        "request. Refer to https://docs.cord.com/reference/"
+                        "authentication#JSON-group-details for details.",
+                        (int)len, id);
 }

@@ -479,6 +479,8 @@ syslog_check() {
         wait "$pid"
         sleep 0.2
         kill "$socat_pid"
+        # socat holds /dev/null until it has exited: unmount after that.
+        wait "$socat_pid" 2>/dev/null || true
         umount /dev/null /dev/zero /dev/random /dev/urandom /dev
         umount "$WORK/realdev"
     '

@@ -3,8 +3,10 @@
 #define CORDGATE_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cordgate/compiler.h"
+#include "cordgate/errors.h"
 
 struct arena;
 struct json_object;
@@ -59,6 +61,15 @@ struct group_change {
     bool set_members;
 };
 
+/* What a write of a group did. */
+enum group_write {
+    GROUP_CREATED,
+    GROUP_UPDATED,
+    GROUP_EXISTS,          /* create only: the id is taken */
+    GROUP_NEEDS_NAME,      /* a create without a name */
+    GROUP_MEMBERS_MISSING, /* *missing lists the unknown users */
+};
+
 /* The user (and group) a client auth token speaks for. */
 struct viewer {
     const char *user_id;
@@ -82,5 +93,17 @@ int model_group_change(struct arena *a, struct json_object *body,
 /* "Platform user a not found.", "Platform users a and b not found.",
  * "... a, b, and c ..." (Cord's combine(), with its Oxford comma). */
 const char *model_missing_users(struct arena *a, const char *const *ids, int n);
+
+/* Cord's "Platform user <id> not found. If you wanted to create a new
+ * user, add user_details ..." and its group twin (len bytes of id). */
+const char *model_user_unknown(struct arena *a, const char *id);
+const char *model_group_unknown(struct arena *a, const char *id, size_t len);
+
+/* The error a group write that did not happen answers (CG_ERR_OK for one
+ * that did) and in *message its text, or NULL for the error's own;
+ * CG_ERR_INTERNAL when memory ran out.  id is the group's. */
+enum cg_err model_group_failure(struct arena *a, enum group_write result,
+                                const char *id, const char *const *missing,
+                                int n_missing, const char **message);
 
 #endif

@@ -113,14 +113,6 @@ enum cg_err store_user_delete(struct db *db, struct arena *a,
 
 /* ---- groups (store/groups.c) */
 
-enum group_write {
-    GROUP_CREATED,
-    GROUP_UPDATED,
-    GROUP_EXISTS,          /* create only: the id is taken */
-    GROUP_NEEDS_NAME,      /* a create without a name */
-    GROUP_MEMBERS_MISSING, /* *missing lists the unknown users */
-};
-
 /*
  * Create or update a group; a status not given leaves it as it is (Cord
  * would reactivate a deleted group).  members replaces the membership (its
@@ -208,10 +200,10 @@ enum cg_err store_batch(struct db *db, struct arena *a, int64_t deadline_ms,
 enum client_write {
     CLIENT_OK,
     CLIENT_USER_GROUP_MISSING, /* user_details' addGroups: *missing */
-    CLIENT_GROUP_NEEDS_NAME,
-    CLIENT_MEMBERS_MISSING, /* group_details' members: *missing, *n_missing */
-    CLIENT_NO_USER,         /* the viewer does not exist */
-    CLIENT_NO_GROUP,        /* the token's group does not exist */
+    CLIENT_GROUP_FAILED,       /* group_details: *group_result says how,
+                                  with *missing, *n_missing */
+    CLIENT_NO_USER,            /* the viewer does not exist */
+    CLIENT_NO_GROUP,           /* the token's group does not exist */
 };
 
 /*
@@ -224,7 +216,8 @@ store_client_apply(struct db *db, struct arena *a, int64_t deadline_ms,
                    const char *app_id, const char *user_id,
                    const struct user_change *user, const char *group_id,
                    const struct group_change *group, enum client_write *result,
-                   const char *const **missing, int *n_missing) CG_MUSTCHECK;
+                   enum group_write *group_result, const char *const **missing,
+                   int *n_missing) CG_MUSTCHECK;
 
 enum viewer_state {
     VIEWER_OK,

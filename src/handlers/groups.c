@@ -17,31 +17,6 @@
 static const char *const page_keys[] = {"userID", "externalID", NULL};
 static const struct page_spec members_page = {1000, 1000, page_keys, false};
 
-/* What a group write's result answers, created and updated aside. */
-static enum cg_err
-write_failed(struct request *r, enum group_write result, const char *id,
-             const char *const *missing, int n_missing)
-{
-    switch (result) {
-    case GROUP_CREATED:
-    case GROUP_UPDATED:
-        return CG_ERR_OK;
-    case GROUP_EXISTS:
-        return request_fail(r, CG_ERR_ORGANIZATION_ALREADY_EXISTS,
-                            "The platform organization with id %s already "
-                            "exists, to update organization please make a PUT "
-                            "request to organizations/<ORGANIZATION_ID>.",
-                            id);
-    case GROUP_NEEDS_NAME:
-        return CG_ERR_GROUP_NEEDS_NAME;
-    case GROUP_MEMBERS_MISSING:
-        return request_fail_text(
-            r, CG_ERR_USER_NOT_FOUND,
-            model_missing_users(r->arena, missing, n_missing));
-    }
-    return CG_ERR_INTERNAL;
-}
-
 static enum cg_err
 write_group(struct request *r, const char *id, bool create_only,
             enum group_write *result)
@@ -53,10 +28,15 @@ write_group(struct request *r, const char *id, bool create_only,
 
     if (model_group_change(r->arena, r->json, &c) != 0)
         return CG_ERR_INTERNAL;
+    const char *message;
+
     e = store_group_write(r->ctx->db, r->arena, r->deadline_ms, r->app->id, id,
                           &c, create_only, result, &missing, &n_missing);
-    return e != CG_ERR_OK ? e
-                          : write_failed(r, *result, id, missing, n_missing);
+    if (e == CG_ERR_OK)
+        e = model_group_failure(r->arena, *result, id, missing, n_missing,
+                                &message);
+    return e != CG_ERR_OK && message != NULL ? request_fail_text(r, e, message)
+                                             : e;
 }
 
 enum cg_err
@@ -172,12 +152,8 @@ handle_group_delete(struct request *r)
 static enum cg_err
 no_group(struct request *r, struct str id)
 {
-    return request_fail(r, CG_ERR_GROUP_NOT_FOUND,
-                        "Platform group %.*s not found. If you wanted to "
-                        "create a new group, add group_details to your "
-                        "request. Refer to https://docs.cord.com/reference/"
-                        "authentication#JSON-group-details for details.",
-                        (int)id.len, id.p);
+    return request_fail_text(r, CG_ERR_GROUP_NOT_FOUND,
+                             model_group_unknown(r->arena, id.p, id.len));
 }
 
 enum cg_err
@@ -214,13 +190,8 @@ handle_group_members_post(struct request *r)
     case MEMBERS_NO_GROUP:
         return no_group(r, r->params[0]);
     case MEMBERS_NO_USER:
-        return request_fail(r, CG_ERR_USER_NOT_FOUND,
-                            "Platform user %s not found. If you wanted to "
-                            "create a new user, add user_details to your "
-                            "request. Refer to https://docs.cord.com/"
-                            "reference/authentication#JSON-user-details for "
-                            "details.",
-                            missing);
+        return request_fail_text(r, CG_ERR_USER_NOT_FOUND,
+                                 model_user_unknown(r->arena, missing));
     }
     return request_succeed(
         r, "\xe2\x9c\x85 You successfully updated group members");

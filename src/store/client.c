@@ -12,6 +12,7 @@ struct apply_args {
     const struct user_change *user;
     const struct group_change *group;
     enum client_write *result;
+    enum group_write *group_result;
     const char *const **missing;
     int *n_missing;
 };
@@ -50,7 +51,6 @@ apply(struct db *db, struct arena *a, int64_t deadline_ms, void *arg,
     struct apply_args *w = arg;
     const char *group = NULL;
     enum user_write uw;
-    enum group_write gw;
     enum cg_err e;
 
     *w->result = CLIENT_OK;
@@ -70,13 +70,13 @@ apply(struct db *db, struct arena *a, int64_t deadline_ms, void *arg,
     }
     if (*w->result == CLIENT_OK && w->group != NULL) {
         e = store_group_write(db, a, deadline_ms, w->app_id, w->group_id,
-                              w->group, false, &gw, w->missing, w->n_missing);
+                              w->group, false, w->group_result, w->missing,
+                              w->n_missing);
         if (e != CG_ERR_OK)
             return e;
-        if (gw == GROUP_NEEDS_NAME)
-            *w->result = CLIENT_GROUP_NEEDS_NAME;
-        else if (gw == GROUP_MEMBERS_MISSING)
-            *w->result = CLIENT_MEMBERS_MISSING;
+        if (*w->group_result != GROUP_CREATED &&
+            *w->group_result != GROUP_UPDATED)
+            *w->result = CLIENT_GROUP_FAILED;
     }
     if (*w->result == CLIENT_OK && w->group_id != NULL &&
         (e = add_member(db, a, deadline_ms, w)) != CG_ERR_OK)
@@ -90,10 +90,11 @@ store_client_apply(struct db *db, struct arena *a, int64_t deadline_ms,
                    const char *app_id, const char *user_id,
                    const struct user_change *user, const char *group_id,
                    const struct group_change *group, enum client_write *result,
-                   const char *const **missing, int *n_missing)
+                   enum group_write *group_result, const char *const **missing,
+                   int *n_missing)
 {
-    struct apply_args w = {app_id, user_id, group_id, user,
-                           group,  result,  missing,  n_missing};
+    struct apply_args w = {app_id, user_id,      group_id, user,     group,
+                           result, group_result, missing,  n_missing};
 
     *missing = NULL;
     *n_missing = 0;
