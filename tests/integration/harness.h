@@ -75,4 +75,8 @@ const char *it_bearer(const char *token);
  * succeeded. */
 void it_sql_exec(const char *sql);
 
+/* A new app, made with `cordgate app create` as an operator would: its
+ * id and secret. */
+void it_app_create(const char *name, char id[64], char secret[128]);
+
 #endif

@@ -135,41 +135,9 @@ main_app(void)
 static struct app
 new_app(const char *name)
 {
-    const char *bin = it_env("CORDGATE_TEST_BIN");
-    const char *db = it_env("CORDGATE_TEST_DATABASE_URL");
-    char out[1024], id[64], secret[128];
-    size_t len = 0;
-    ssize_t n;
-    int pipefd[2], status;
-    pid_t pid;
+    char id[64], secret[128];
 
-    cr_assert(pipe(pipefd) == 0);
-    pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int fd = open("/dev/null", O_RDWR);
-
-        clearenv();
-        setenv("PATH", "/usr/bin:/bin", 1);
-        setenv("CORDGATE_DATABASE_URL", db, 1);
-        dup2(fd, 0);
-        dup2(pipefd[1], 1);
-        close(pipefd[0]);
-        execl(bin, bin, "app", "create", "--name", name, (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    while (len + 1 < sizeof(out) &&
-           (n = read(pipefd[0], out + len, sizeof(out) - len - 1)) > 0)
-        len += (size_t)n;
-    out[len] = '\0';
-    close(pipefd[0]);
-    cr_assert(waitpid(pid, &status, 0) == pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "app create: %s",
-              out);
-    cr_assert(sscanf(out, "CORDGATE_APP_ID=%63s\nCORDGATE_APP_SECRET=%127s", id,
-                     secret) == 2,
-              "app create printed %s", out);
+    it_app_create(name, id, secret);
     cr_assert_eq(strlen(id), 36);
     cr_assert_eq(strlen(secret), 64);
     return (struct app){fmt("%s", id), fmt("%s", secret)};
