@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cordgate/arena.h"
 #include "cordgate/context.h"
@@ -17,17 +18,55 @@
 #define DB_MAX_PREPARED 64
 /* "cg" and 16 hex digits of the text's hash. */
 #define DB_NAME_LEN 24
+/* How long a connection may take to answer when it must prove that the
+ * server is alive: after a statement ran out of time, and as the probe of an
+ * open circuit. */
+#define DB_PROBE_MS 500
+/* While the circuit is open, one request in this long may try the server. */
+#define DB_PROBE_EVERY_MS 250
 
 struct prepared {
     uint64_t hash;
     char *sql;
 };
 
+/*
+ * Whether PostgreSQL answers, shared by every worker of the host
+ * (db_share_health maps it before they are forked).  A frozen or unreachable
+ * server costs each statement its whole deadline; were every worker to wait
+ * it out in turn, requests would queue behind them for many deadlines.  So
+ * when the server is found not answering, the circuit opens: statements fail
+ * at once with a 503, but for one probe every DB_PROBE_EVERY_MS, and the
+ * first statement that succeeds closes it again.
+ */
+struct db_health {
+    int open;              /* the server did not answer */
+    int64_t next_probe_ms; /* when the next probe may go (CLOCK_MONOTONIC) */
+};
+
+static struct db_health local_health;
+static struct db_health *health = &local_health;
+
+int
+db_share_health(void)
+{
+    struct db_health *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (h == MAP_FAILED)
+        return -1;
+    memset(h, 0, sizeof(*h));
+    health = h;
+    return 0;
+}
+
 struct db {
     char *conninfo;
     PGconn *conn;
     struct metrics *metrics;
+    unsigned timeout_ms; /* server-side statement timeout; 0: none */
     bool use_prepared;
+    bool no_options; /* a pooler refused the "options" parameter */
     struct prepared prepared[DB_MAX_PREPARED];
     int nprepared;
     char sqlstate[6];
@@ -35,7 +74,8 @@ struct db {
 };
 
 struct db *
-db_create(const char *conninfo, struct metrics *metrics, bool prepared)
+db_create(const char *conninfo, struct metrics *metrics, bool prepared,
+          unsigned timeout_ms)
 {
     struct db *db = calloc(1, sizeof(*db));
 
@@ -48,6 +88,7 @@ db_create(const char *conninfo, struct metrics *metrics, bool prepared)
     }
     db->metrics = metrics;
     db->use_prepared = prepared;
+    db->timeout_ms = timeout_ms;
     return db;
 }
 
@@ -177,45 +218,182 @@ find_pooler(struct db *db, int64_t deadline_ms)
     return CG_ERR_OK;
 }
 
-static enum cg_err
-connect_db(struct db *db, int64_t deadline_ms)
+/* The circuit: open it (the server does not answer), close it (it does). */
+static void
+circuit_open(struct db *db)
 {
-    static const char *const keys[] = {"dbname", "application_name", NULL};
-    const char *values[] = {db->conninfo, "cordgate", NULL};
+    if (db->timeout_ms == 0 ||
+        __atomic_exchange_n(&health->open, 1, __ATOMIC_RELAXED) != 0)
+        return;
+    __atomic_store_n(&health->next_probe_ms,
+                     clock_mono_ms() + DB_PROBE_EVERY_MS, __ATOMIC_RELAXED);
+    log_warn("the database does not answer: requests fail at once, but for a "
+             "probe every %d ms, until it does",
+             DB_PROBE_EVERY_MS);
+}
+
+static void
+circuit_close(void)
+{
+    if (__atomic_load_n(&health->open, __ATOMIC_RELAXED) != 0 &&
+        __atomic_exchange_n(&health->open, 0, __ATOMIC_RELAXED) != 0)
+        log_info("the database answers again");
+}
+
+/* May a statement go to the server now?  With the circuit open, only the
+ * one that wins the next probe slot. */
+static bool
+circuit_lets_through(void)
+{
+    int64_t now, next;
+
+    if (__atomic_load_n(&health->open, __ATOMIC_RELAXED) == 0)
+        return true;
+    now = clock_mono_ms();
+    next = __atomic_load_n(&health->next_probe_ms, __ATOMIC_RELAXED);
+    return now >= next &&
+           __atomic_compare_exchange_n(&health->next_probe_ms, &next,
+                                       now + DB_PROBE_EVERY_MS, false,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/*
+ * Connection keywords ahead of the configured string, which may override
+ * them: TCP keepalives and a user timeout (a vanished host is found out),
+ * and server-side limits equal to the request deadline, so that a statement
+ * the worker gave up on stops by itself instead of holding its locks.
+ */
+static int
+connect_params(struct db *db, const char **keys, const char **values,
+               char *options, size_t options_len, char *user_timeout,
+               size_t user_timeout_len)
+{
+    int n = 0;
+
+    keys[n] = "keepalives", values[n++] = "1";
+    keys[n] = "keepalives_idle", values[n++] = "10";
+    keys[n] = "keepalives_interval", values[n++] = "5";
+    keys[n] = "keepalives_count", values[n++] = "3";
+    if (db->timeout_ms > 0) {
+        snprintf(user_timeout, user_timeout_len, "%u", db->timeout_ms);
+        keys[n] = "tcp_user_timeout", values[n++] = user_timeout;
+    }
+    if (db->timeout_ms > 0 && !db->no_options) {
+        snprintf(options, options_len,
+                 "-c statement_timeout=%u "
+                 "-c idle_in_transaction_session_timeout=%u",
+                 db->timeout_ms, db->timeout_ms);
+        keys[n] = "options", values[n++] = options;
+    }
+    keys[n] = "dbname", values[n++] = db->conninfo;
+    keys[n] = "application_name", values[n++] = "cordgate";
+    keys[n] = NULL, values[n] = NULL;
+    return n;
+}
+
+/* Start a connection and wait for it until deadline_ms.  *timed_out tells a
+ * server that did not answer from one that said no. */
+static enum cg_err
+connect_once(struct db *db, int64_t deadline_ms, bool *timed_out)
+{
+    const char *keys[10], *values[10];
+    char options[128], user_timeout[16];
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
+    *timed_out = false;
+    connect_params(db, keys, values, options, sizeof(options), user_timeout,
+                   sizeof(user_timeout));
     db->conn = PQconnectStartParams(keys, values, 1);
     if (db->conn == NULL) {
         set_error(db, "08000", "out of memory");
-        return unavailable(db, "connect");
+        return CG_ERR_DATABASE_UNAVAILABLE;
     }
     if (PQstatus(db->conn) == CONNECTION_BAD) {
         set_error(db, "08000", PQerrorMessage(db->conn));
-        return unavailable(db, "connect");
+        return CG_ERR_DATABASE_UNAVAILABLE;
     }
     while (st != PGRES_POLLING_OK) {
         int rc;
 
         if (st == PGRES_POLLING_FAILED) {
             set_error(db, "08000", PQerrorMessage(db->conn));
-            return unavailable(db, "connect");
+            return CG_ERR_DATABASE_UNAVAILABLE;
         }
         rc = wait_fd(PQsocket(db->conn),
                      st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
                      deadline_ms);
         if (rc <= 0) {
+            *timed_out = rc == 0;
             set_error(db, "08000",
                       rc == 0 ? "connection timed out" : strerror(errno));
-            return unavailable(db, "connect");
+            return CG_ERR_DATABASE_UNAVAILABLE;
         }
         st = PQconnectPoll(db->conn);
     }
     if (PQsetnonblocking(db->conn, 1) != 0) {
         set_error(db, "08000", PQerrorMessage(db->conn));
+        return CG_ERR_DATABASE_UNAVAILABLE;
+    }
+    return CG_ERR_OK;
+}
+
+static enum cg_err
+connect_db(struct db *db, int64_t deadline_ms)
+{
+    bool timed_out;
+    enum cg_err e = connect_once(db, deadline_ms, &timed_out);
+
+    /* PgBouncer refuses startup parameters it does not track, "options"
+     * among them: go on without the server-side limits. */
+    if (e != CG_ERR_OK && !db->no_options && db->timeout_ms > 0 &&
+        strstr(db->error, "unsupported startup parameter") != NULL) {
+        log_warn("the server refused the \"options\" connection parameter "
+                 "(a pooler?): no server-side statement_timeout; set it on "
+                 "the database role instead");
+        db->no_options = true;
+        db_disconnect(db);
+        e = connect_once(db, deadline_ms, &timed_out);
+    }
+    if (e != CG_ERR_OK) {
+        if (timed_out)
+            circuit_open(db);
         return unavailable(db, "connect");
     }
     log_debug("connected to the database");
     return db->use_prepared ? find_pooler(db, deadline_ms) : CG_ERR_OK;
+}
+
+/*
+ * A statement ran out of time and its connection is gone.  A server that is
+ * alive gives a new connection at once (the statement was slow, or waited
+ * for a lock: its statement_timeout stops it); one that is frozen or cut off
+ * does not, and the circuit opens.  The new connection, if any, is kept.
+ */
+static void
+check_alive(struct db *db)
+{
+    bool timed_out;
+    char sqlstate[sizeof(db->sqlstate)], error[sizeof(db->error)];
+
+    if (db->timeout_ms == 0 ||
+        __atomic_load_n(&health->open, __ATOMIC_RELAXED) != 0)
+        return;
+    memcpy(sqlstate, db->sqlstate, sizeof(sqlstate));
+    memcpy(error, db->error, sizeof(error));
+    if (connect_once(db, clock_mono_ms() + DB_PROBE_MS, &timed_out) !=
+        CG_ERR_OK) {
+        log_warn("no new database connection within %d ms: %s", DB_PROBE_MS,
+                 db->error);
+        db_disconnect(db);
+        circuit_open(db);
+    } else {
+        /* Unnamed statements until they are prepared again; a pooler found
+         * before is still there. */
+        log_debug("the database answers: a new connection replaces the "
+                  "one given up");
+    }
+    memcpy(db->sqlstate, sqlstate, sizeof(sqlstate));
+    memcpy(db->error, error, sizeof(error));
 }
 
 static void
@@ -245,16 +423,14 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
     for (;;) {
         while (PQisBusy(db->conn)) {
             if (wait_fd(PQsocket(db->conn), POLLIN, deadline_ms) <= 0) {
-                /* Stop the statement server-side; the connection goes. */
-                PGcancel *c = PQgetCancel(db->conn);
-                char err[64];
-
-                if (c != NULL) {
-                    PQcancel(c, err, sizeof(err));
-                    PQfreeCancel(c);
-                }
+                /* Give the connection up without a word: PQcancel would
+                 * wait, unbounded, for a server that may be frozen.  The
+                 * server's statement_timeout stops the statement. */
+                PQclear(last);
                 set_error(db, "57014", "request deadline passed");
-                goto out_unavailable;
+                (void)unavailable(db, "statement");
+                check_alive(db);
+                return CG_ERR_DATABASE_UNAVAILABLE;
             }
             if (PQconsumeInput(db->conn) == 0)
                 goto out_unavailable;
@@ -265,6 +441,8 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
         PQclear(last);
         last = res;
     }
+    /* The server answered. */
+    circuit_close();
     if (last == NULL) {
         set_error(db, "XX000", "no result");
         return CG_ERR_INTERNAL;
@@ -314,6 +492,12 @@ ensure_connected(struct db *db, int64_t deadline_ms)
 {
     db->sqlstate[0] = '\0';
     db->error[0] = '\0';
+    if (!circuit_lets_through()) {
+        set_error(db, "08000", "the database does not answer (circuit open)");
+        if (db->metrics != NULL)
+            metrics_count_db_error(db->metrics);
+        return CG_ERR_DATABASE_UNAVAILABLE;
+    }
     if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_BAD)
         db_disconnect(db);
     if (db->conn == NULL)

@@ -126,7 +126,7 @@ http_read_body(struct request *r, size_t max)
 {
     const struct http_source *src = r->src;
     const char *cl = src->param(src->ud, "CONTENT_LENGTH");
-    size_t cap = 0, len = 0;
+    size_t cap = 0, len = 0, dropped = 0;
     char *data = NULL;
     char sink[16384];
 
@@ -148,7 +148,16 @@ http_read_body(struct request *r, size_t max)
         ssize_t n;
 
         if (r->body_too_large) {
+            /* A 413 answered on a connection still bringing the body would
+             * wait for it, whatever its length: past twice max in all, the
+             * connection goes instead. */
+            if (len + dropped > 2 * max) {
+                r->close_connection = true;
+                break;
+            }
             n = src->read(src->ud, sink, sizeof(sink));
+            if (n > 0)
+                dropped += (size_t)n;
         } else {
             if (len == cap) {
                 size_t ncap = cap < 4096 ? 4096 : cap * 2;
@@ -171,8 +180,11 @@ http_read_body(struct request *r, size_t max)
             }
             n = src->read(src->ud, data + len, cap - len);
         }
-        if (n < 0)
-            return CG_ERR_INVALID_REQUEST;
+        if (n < 0) {
+            r->close_connection = true;
+            return errno == ETIMEDOUT ? CG_ERR_REQUEST_TIMEOUT
+                                      : CG_ERR_INVALID_REQUEST;
+        }
         if (n == 0)
             break;
         if (!r->body_too_large) {

@@ -146,7 +146,7 @@ static int
 run_db_command(const struct config *cfg, int argc, char **argv)
 {
     struct arena *a = arena_create(64 << 10, 64 << 20);
-    struct db *db = db_create(cfg->database_url, NULL, false);
+    struct db *db = db_create(cfg->database_url, NULL, false, 0);
     int64_t deadline = clock_mono_ms() + (int64_t)cfg->request_timeout_ms * 12;
     enum cg_err e = CG_ERR_OK;
     int status = 0;

@@ -448,6 +448,9 @@ router_dispatch(struct request *r)
             limit = cfg->batch_max_body;
     }
     e = http_read_body(r, limit);
+    /* The database's part of the deadline starts once the body is here: a
+     * slow upload spends the read deadline, not this one. */
+    r->deadline_ms = clock_mono_ms() + (int64_t)cfg->request_timeout_ms;
     if (e == CG_ERR_OK && api &&
         http_add_header(r, "Access-Control-Allow-Origin",
                         cfg->api_cors_origin) != 0)

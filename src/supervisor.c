@@ -15,6 +15,7 @@
 
 #include "cordgate/config.h"
 #include "cordgate/context.h"
+#include "cordgate/db.h"
 #include "cordgate/listen.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
@@ -349,7 +350,7 @@ supervisor_run(struct config *cfg, const char *config_file)
     m.config_file = config_file;
     m.lst = &lst;
     m.metrics = metrics_create(router_route_count());
-    if (m.metrics == NULL) {
+    if (m.metrics == NULL || db_share_health() != 0) {
         log_error("cannot map the metrics: %s", strerror(errno));
         listen_close(&lst);
         return 1;

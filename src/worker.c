@@ -2,8 +2,13 @@
  * connections the web server asked it to keep. */
 #include "cordgate/worker.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fastcgi.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +16,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cordgate/arena.h"
@@ -28,39 +35,94 @@
 #define ARENA_OVERHEAD (32u << 20)
 /* Apps and sessions each worker keeps (cache.h). */
 #define CACHE_SLOTS 256
-/* Connections kept at the web server's request (FCGI_KEEP_CONN) per worker;
- * past this a connection is closed after its answer. */
-#define KEPT_MAX 128
+/* Connections a worker waits on at once: the ones kept at the web server's
+ * request (FCGI_KEEP_CONN), and new ones whose request is not all here yet.
+ * Past this, a new connection is served as it comes (read_blocking). */
+#define CONN_MAX 256
+/* A request is served once it is all in the socket buffer, or once this
+ * much of it is: its sender is then fast, and the rest is read as it comes,
+ * under the read deadline.  It must be well below what a socket buffer can
+ * hold before the sender has to wait (a TCP window starts near 64 KiB). */
+#define PEEK_MAX (16u << 10)
 /* How long a stopping worker answers on its kept connections (close_kept). */
 #define DRAIN_MS 1000
+/* After the read deadline, SIGALRM comes again this often, so that a read
+ * entered just after one signal is cut short by the next. */
+#define ALARM_REPEAT_MS 50
 
-/* What an epoll event is about: data.u64 is one of these, or EV_KEPT plus
- * the kept connection's slot. */
-enum { EV_LISTEN, EV_SIGNAL, EV_KEPT };
+/* What an epoll event is about: data.u64 is one of these, or EV_CONN plus
+ * the connection's slot. */
+enum { EV_LISTEN, EV_SIGNAL, EV_CONN };
 
 /*
- * Keep-alive (deployment spec §0 rule 4): nginx fastcgi_keep_conn and
- * Apache enablereuse ask the application to keep the connection open after
- * its answer.  A worker that then blocked reading the next request from it
- * would be pinned, and more kept connections than workers would hang the
- * pool.  A worker that closed it anyway would race the web server, which may
- * already be sending the next request down what it thinks is a live
- * connection (Apache answers that request 503).  So a worker keeps it, and
- * waits for the next request on all its kept connections and the listening
- * socket at once: a kept connection costs a descriptor, never the worker.
+ * No connection can pin a worker (deployment spec §0 rule 4; an idle or
+ * slow peer).  A worker reads a request only once it is all there, or its
+ * sender has shown it is fast; until then the connection waits in the
+ * worker's epoll set with the others and the listening socket, for up to
+ * CORDGATE_READ_TIMEOUT.  The same holds for a connection kept at the web
+ * server's request (nginx fastcgi_keep_conn, Apache enablereuse): a worker
+ * that blocked reading the next request from it would be pinned, and more
+ * kept connections than workers would hang the pool; a worker that closed
+ * it anyway would race the web server, which may already be sending the
+ * next request down it.  So a waiting connection costs a descriptor, never
+ * the worker.  Apache's mod_proxy_fcgi passes a body on as the client sends
+ * it, so a client sending a byte a second is a connection that waits.
  */
+struct conn {
+    FCGX_Request req;    /* ipcFd < 0: a free slot */
+    int64_t deadline_ms; /* the request must be all here by then; 0: none
+                            (a kept connection between requests) */
+    bool kept;           /* kept open after an answer */
+};
+
 struct worker {
     const struct config *cfg;
     struct context ctx;
     struct arena *arena;
-    FCGX_Request fresh;          /* accepts new connections */
-    FCGX_Request kept[KEPT_MAX]; /* ipcFd < 0: a free slot */
-    unsigned nkept;
+    FCGX_Request fresh; /* a connection served as it comes (read_blocking) */
+    struct conn conns[CONN_MAX];
+    unsigned nconns;
     unsigned long served;
     unsigned flags;
     uint64_t id_state;
     int epfd, sigfd, listen_fd;
+    char peek[PEEK_MAX];
 };
+
+/* Set by SIGALRM: the read deadline of the request being read has passed. */
+static volatile sig_atomic_t read_expired;
+
+static void
+on_alarm(int sig)
+{
+    (void)sig;
+    read_expired = 1;
+}
+
+/* Arm the read deadline: reads still blocked at deadline_ms fail (EINTR). */
+static void
+alarm_arm(int64_t deadline_ms)
+{
+    int64_t left = deadline_ms - clock_mono_ms();
+    struct itimerval it = {
+        .it_interval = {0, ALARM_REPEAT_MS * 1000},
+    };
+
+    if (left < 1)
+        left = 1;
+    it.it_value.tv_sec = left / 1000;
+    it.it_value.tv_usec = (left % 1000) * 1000;
+    read_expired = 0;
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void
+alarm_disarm(void)
+{
+    static const struct itimerval off;
+
+    setitimer(ITIMER_REAL, &off, NULL);
+}
 
 static const char *
 fcgx_param(void *ud, const char *name)
@@ -70,6 +132,8 @@ fcgx_param(void *ud, const char *name)
     return FCGX_GetParam(name, req->envp);
 }
 
+/* The body, as http_read_body asks for it.  At its end the read deadline
+ * is over: the rest of the request's time is CORDGATE_REQUEST_TIMEOUT's. */
 static ssize_t
 fcgx_read(void *ud, char *dst, size_t n)
 {
@@ -79,8 +143,16 @@ fcgx_read(void *ud, char *dst, size_t n)
     if (n > (size_t)INT32_MAX)
         n = INT32_MAX;
     got = FCGX_GetStr(dst, (int)n, req->in);
-    if (got == 0 && FCGX_GetError(req->in) != 0)
+    if (got == 0 && FCGX_GetError(req->in) != 0) {
+        int err = FCGX_GetError(req->in);
+
+        /* A read cut short by the deadline, or one that found the socket
+         * empty once it had passed (expire_conn). */
+        errno = read_expired || err == EAGAIN || err == EINTR ? ETIMEDOUT : EIO;
         return -1;
+    }
+    if (got == 0)
+        alarm_disarm();
     return got;
 }
 
@@ -146,6 +218,9 @@ serve_one(struct worker *w, FCGX_Request *req)
     } else {
         FCGX_PutStr(response.data, (int)response.len, req->out);
     }
+    /* A body cut off, or not all received: the connection is out of step. */
+    if (r.close_connection)
+        req->keepConnection = 0;
     seconds = (double)(clock_mono_ns() - r.started_ns) / 1e9;
     metrics_count_request(w->ctx.metrics, route, r.status, seconds);
     log_info("%s %s %d %.3fms", r.method_name, r.route ? r.route->pattern : "-",
@@ -185,20 +260,22 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
             struct metrics *m)
 {
     struct epoll_event ev;
+    struct sigaction sa;
     sigset_t set;
     unsigned i;
 
     memset(w, 0, sizeof(*w));
     w->fresh.ipcFd = -1;
-    for (i = 0; i < KEPT_MAX; i++)
-        w->kept[i].ipcFd = -1;
+    for (i = 0; i < CONN_MAX; i++)
+        w->conns[i].req.ipcFd = -1;
     w->cfg = cfg;
     w->listen_fd = listen_fd;
     w->epfd = w->sigfd = -1;
     w->ctx.cfg = cfg;
     w->ctx.metrics = m;
     w->ctx.now = clock_wall_seconds;
-    w->ctx.db = db_create(cfg->database_url, m, cfg->db_prepared);
+    w->ctx.db = db_create(cfg->database_url, m, cfg->db_prepared,
+                          (unsigned)cfg->request_timeout_ms);
     w->ctx.apps = cache_create(CACHE_SLOTS);
     w->ctx.sessions = cache_create(CACHE_SLOTS);
     w->arena = arena_create(ARENA_BLOCK, (cfg->max_body > cfg->batch_max_body
@@ -213,6 +290,12 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
         w->id_state == 0)
         w->id_state = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL | 1;
 
+    /* No SA_RESTART: the signal cuts a blocked read short. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) != 0)
+        return -1;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -240,10 +323,11 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
     return 0;
 }
 
-/* Kept connections are closed by close_kept() before this. */
+/* Connections are closed by close_conns() before this. */
 static void
 worker_fini(struct worker *w)
 {
+    alarm_disarm();
     FCGX_Free(&w->fresh, 1);
     if (w->epfd >= 0)
         close(w->epfd);
@@ -274,6 +358,7 @@ answer(struct worker *w, FCGX_Request *req, int keep)
     if (!keep)
         req->keepConnection = 0;
     serve_one(w, req);
+    alarm_disarm();
     /* Sends the end of the answer; closes on !keepConnection or an error. */
     FCGX_Finish_r(req);
     arena_reset(w->arena);
@@ -281,61 +366,250 @@ answer(struct worker *w, FCGX_Request *req, int keep)
     return req->ipcFd >= 0;
 }
 
-/* A new connection from the listening socket, and its first request. */
+/* Slot's connection is closed (epoll forgets it): the slot is free. */
+static void
+conn_release(struct worker *w, struct conn *c)
+{
+    if (c->req.ipcFd >= 0)
+        FCGX_Free(&c->req, 1);
+    if (c->kept)
+        metrics_add_kept(w->ctx.metrics, -1);
+    c->kept = false;
+    c->req.ipcFd = -1;
+    w->nconns--;
+}
+
+enum ready { READY_NOT_YET, READY_ALL, READY_FAST, READY_GONE };
+
+/*
+ * Is the next request on fd all in the socket buffer?  FastCGI records are
+ * read without taking them: BEGIN_REQUEST, the parameters up to their empty
+ * record, the body up to its empty record.  Anything else (a management
+ * record, a second request id) is left for libfcgi to deal with, at once.
+ */
+static enum ready
+conn_ready(struct worker *w, int fd)
+{
+    const unsigned char *p = (const unsigned char *)w->peek;
+    ssize_t n = recv(fd, w->peek, sizeof(w->peek), MSG_PEEK | MSG_DONTWAIT);
+    size_t pos = 0;
+
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR ? READY_NOT_YET : READY_GONE;
+    if (n == 0)
+        return READY_GONE;
+    while (pos + FCGI_HEADER_LEN <= (size_t)n) {
+        const unsigned char *h = p + pos;
+        size_t clen = (size_t)h[4] << 8 | h[5], plen = h[6];
+
+        if (pos + FCGI_HEADER_LEN + clen + plen > (size_t)n)
+            break;
+        switch (h[1]) {
+        case FCGI_BEGIN_REQUEST:
+        case FCGI_PARAMS:
+            break;
+        case FCGI_STDIN:
+            if (clen == 0)
+                return READY_ALL;
+            break;
+        default:
+            return READY_FAST;
+        }
+        pos += FCGI_HEADER_LEN + clen + plen;
+    }
+    return (size_t)n >= sizeof(w->peek) ? READY_FAST : READY_NOT_YET;
+}
+
+/* Read and answer the request waiting on slot c. */
+static void
+conn_serve(struct worker *w, struct conn *c, enum ready how, int keep)
+{
+    if (how != READY_ALL)
+        alarm_arm(c->deadline_ms);
+    /* On EOF or a bad record libfcgi closes the connection and returns < 0
+     * (a slot has no listening socket to accept another from); after an
+     * answer without keep, FCGX_Finish_r closed it. */
+    if (FCGX_Accept_r(&c->req) < 0 || !answer(w, &c->req, keep)) {
+        alarm_disarm();
+        conn_release(w, c);
+        return;
+    }
+    if (!c->kept)
+        metrics_add_kept(w->ctx.metrics, 1);
+    c->kept = true;
+    c->deadline_ms = 0;
+}
+
+/* Something arrived on slot c: the request is served once it is all here. */
+static void
+conn_event(struct worker *w, struct conn *c, int keep)
+{
+    enum ready how;
+
+    if (c->req.ipcFd < 0)
+        return;
+    how = conn_ready(w, c->req.ipcFd);
+    if (how == READY_GONE) {
+        conn_release(w, c);
+    } else if (how != READY_NOT_YET) {
+        if (c->deadline_ms == 0)
+            c->deadline_ms = clock_mono_ms() + w->cfg->read_timeout_ms;
+        conn_serve(w, c, how, keep);
+    } else if (c->deadline_ms == 0) {
+        /* The start of a request on a kept connection. */
+        c->deadline_ms = clock_mono_ms() + w->cfg->read_timeout_ms;
+    }
+}
+
+/*
+ * Slot c's request is not all here by its deadline.  What did arrive is read
+ * without waiting: a request whose parameters are here is answered 408 (the
+ * body read finds the socket empty) and its connection closed; one whose
+ * parameters are not is closed unanswered, since there is nothing to answer.
+ */
+static void
+conn_expire(struct worker *w, struct conn *c)
+{
+    int fl = fcntl(c->req.ipcFd, F_GETFL);
+
+    log_info("a request was not all received within %lu ms: closing its "
+             "connection",
+             w->cfg->read_timeout_ms);
+    if (fl < 0 || fcntl(c->req.ipcFd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        conn_release(w, c);
+        return;
+    }
+    read_expired = 1;
+    if (FCGX_Accept_r(&c->req) < 0) {
+        read_expired = 0;
+        conn_release(w, c);
+        return;
+    }
+    (void)answer(w, &c->req, 0);
+    read_expired = 0;
+    conn_release(w, c);
+}
+
+/* Close the connections whose deadline passed; returns the epoll_wait
+ * timeout until the next one (-1: none). */
+static int
+conn_expire_due(struct worker *w)
+{
+    int64_t now = clock_mono_ms(), next = -1;
+    unsigned i;
+
+    for (i = 0; i < CONN_MAX && w->nconns > 0; i++) {
+        struct conn *c = &w->conns[i];
+
+        if (c->req.ipcFd < 0 || c->deadline_ms == 0)
+            continue;
+        if (c->deadline_ms <= now) {
+            conn_expire(w, c);
+            now = clock_mono_ms();
+        } else if (next < 0 || c->deadline_ms - now < next) {
+            next = c->deadline_ms - now;
+        }
+    }
+    return next < 0 ? -1 : (int)(next > 60000 ? 60000 : next);
+}
+
+/*
+ * FCGI_WEB_SERVER_ADDRS, as libfcgi's own accept honours it: a TCP peer not
+ * on the list is refused.  A list that does not parse refuses nobody.
+ */
+static bool
+peer_allowed(const struct sockaddr_storage *sa)
+{
+    const char *list = getenv("FCGI_WEB_SERVER_ADDRS");
+    char ip[INET_ADDRSTRLEN];
+    size_t n;
+
+    if (list == NULL || list[0] == '\0' || sa->ss_family != AF_INET)
+        return true;
+    if (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
+                  sizeof(ip)) == NULL)
+        return false;
+    n = strlen(ip);
+    for (const char *p = list; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+
+        if (len == n && strncmp(p, ip, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/*
+ * Past CONN_MAX waiting connections, a new one is served as it comes: its
+ * request is read at once, under the read deadline, and its connection
+ * closed after the answer.
+ */
+static void
+read_blocking(struct worker *w, int fd)
+{
+    w->fresh.ipcFd = fd;
+    w->fresh.listen_sock = -1;
+    w->fresh.keepConnection = 1; /* see serve_new */
+    alarm_arm(clock_mono_ms() + w->cfg->read_timeout_ms);
+    if (FCGX_Accept_r(&w->fresh) >= 0)
+        (void)answer(w, &w->fresh, 0);
+    alarm_disarm();
+    FCGX_Free(&w->fresh, 1);
+    w->fresh.ipcFd = -1;
+}
+
+/* A new connection from the listening socket: served at once when its
+ * request is all here (the usual case), else it waits in a slot. */
 static void
 serve_new(struct worker *w, int keep)
 {
     struct epoll_event ev = {.events = EPOLLIN};
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    struct conn *c;
     unsigned slot;
+    int fd, one = 1;
 
     /* The listening socket is non-blocking: another worker may have taken
      * the connection, and then accept says EAGAIN. */
-    if (FCGX_Accept_r(&w->fresh) < 0)
+    fd = accept4(w->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+    if (fd < 0)
         return;
-    metrics_count_connection(w->ctx.metrics);
-    if (!answer(w, &w->fresh, keep && w->nkept < KEPT_MAX))
-        return;
-    for (slot = 0; w->kept[slot].ipcFd >= 0; slot++)
-        ;
-    ev.data.u64 = EV_KEPT + slot;
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->fresh.ipcFd, &ev) != 0) {
-        log_warn("epoll_ctl: %s", strerror(errno));
-        FCGX_Free(&w->fresh, 1);
+    if (!peer_allowed(&sa)) {
+        close(fd);
         return;
     }
-    /* After FCGX_Finish_r the request holds no stream or parameter, only
-     * the connection: it moves to the slot as it is.  Without a listening
-     * socket, FCGX_Accept_r on the slot cannot accept another connection
-     * when this one ends. */
-    w->kept[slot] = w->fresh;
-    w->kept[slot].listen_sock = -1;
-    w->nkept++;
-    metrics_add_kept(w->ctx.metrics, 1);
-    w->fresh.ipcFd = -1;
-    w->fresh.keepConnection = 0;
-}
-
-/* Slot's connection is closed (epoll forgets it): the slot is free. */
-static void
-release_kept(struct worker *w, FCGX_Request *req)
-{
-    req->ipcFd = -1;
-    w->nkept--;
-    metrics_add_kept(w->ctx.metrics, -1);
-}
-
-/* The next request on a kept connection, or its end. */
-static void
-serve_kept(struct worker *w, unsigned slot, int keep)
-{
-    FCGX_Request *req = &w->kept[slot];
-
-    if (req->ipcFd < 0)
+    if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    metrics_count_connection(w->ctx.metrics);
+    if (w->nconns == CONN_MAX) {
+        read_blocking(w, fd);
         return;
-    /* On EOF or a bad record libfcgi closes the connection and returns < 0;
-     * after an answer without keep, FCGX_Finish_r closed it. */
-    if (FCGX_Accept_r(req) < 0 || !answer(w, req, keep))
-        release_kept(w, req);
+    }
+    for (slot = 0; w->conns[slot].req.ipcFd >= 0; slot++)
+        ;
+    c = &w->conns[slot];
+    if (FCGX_InitRequest(&c->req, -1, 0) != 0) {
+        close(fd);
+        return;
+    }
+    c->req.ipcFd = fd;
+    /* FCGX_Accept_r first finishes the request before: it must not close
+     * the connection that is to bring the first one. */
+    c->req.keepConnection = 1;
+    c->deadline_ms = clock_mono_ms() + w->cfg->read_timeout_ms;
+    c->kept = false;
+    w->nconns++;
+    ev.data.u64 = EV_CONN + slot;
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        log_warn("epoll_ctl: %s", strerror(errno));
+        conn_release(w, c);
+        return;
+    }
+    conn_event(w, c, keep);
 }
 
 /*
@@ -346,33 +620,31 @@ serve_kept(struct worker *w, unsigned slot, int keep)
  * not: the end of the connection arrives with the answer, and nginx and
  * Apache look for it before they reuse a connection.  So for up to DRAIN_MS
  * the worker takes no new connection (the others do) and answers what comes
- * on its kept ones, closing each after its answer; the ones left, idle all
+ * on its connections, closing each after its answer; the ones left, idle all
  * along, are closed at the end.
  */
 static void
-close_kept(struct worker *w)
+close_conns(struct worker *w)
 {
-    struct epoll_event evs[KEPT_MAX + 2];
+    struct epoll_event evs[64];
     int64_t deadline = clock_mono_ms() + DRAIN_MS, left;
     int i, n;
 
-    if (w->nkept == 0)
+    if (w->nconns == 0)
         return;
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
-    while (w->nkept > 0 && (left = deadline - clock_mono_ms()) > 0) {
-        n = epoll_wait(w->epfd, evs, KEPT_MAX + 2, (int)left);
+    while (w->nconns > 0 && (left = deadline - clock_mono_ms()) > 0) {
+        n = epoll_wait(w->epfd, evs, 64, (int)left);
         for (i = 0; i < n; i++) {
             if (evs[i].data.u64 == EV_SIGNAL)
                 (void)handle_signals(w); /* already stopping */
-            else if (evs[i].data.u64 >= EV_KEPT)
-                serve_kept(w, (unsigned)(evs[i].data.u64 - EV_KEPT), 0);
+            else if (evs[i].data.u64 >= EV_CONN)
+                conn_event(w, &w->conns[evs[i].data.u64 - EV_CONN], 0);
         }
     }
-    for (i = 0; i < KEPT_MAX; i++)
-        if (w->kept[i].ipcFd >= 0) {
-            FCGX_Free(&w->kept[i], 1);
-            release_kept(w, &w->kept[i]);
-        }
+    for (i = 0; i < CONN_MAX; i++)
+        if (w->conns[i].req.ipcFd >= 0)
+            conn_release(w, &w->conns[i]);
 }
 
 int
@@ -382,7 +654,7 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
     struct worker *w;
     int status = 0, stop = 0;
 
-    /* The kept-connection table makes it too big for the stack. */
+    /* The connection table makes it too big for the stack. */
     w = malloc(sizeof(*w));
     if (w == NULL || worker_init(w, cfg, listen_fd, m) != 0) {
         log_error("worker cannot start: %s", strerror(errno));
@@ -395,9 +667,9 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
     log_debug("worker ready");
     while (!stop) {
         struct epoll_event evs[64];
-        int i, n, accept_one = 0;
+        int i, n, accept_one = 0, timeout = conn_expire_due(w);
 
-        n = epoll_wait(w->epfd, evs, 64, -1);
+        n = epoll_wait(w->epfd, evs, 64, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
             status = 1;
@@ -406,13 +678,13 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
         for (i = 0; i < n; i++)
             if (evs[i].data.u64 == EV_SIGNAL)
                 stop |= handle_signals(w);
-        /* A request on a kept connection can only be answered here; a new
-         * connection may go to any worker. */
+        /* A request on a connection of this worker can only be answered
+         * here; a new connection may go to any worker. */
         for (i = 0; i < n && !stop; i++) {
             if (evs[i].data.u64 == EV_LISTEN)
                 accept_one = 1;
-            else if (evs[i].data.u64 >= EV_KEPT)
-                serve_kept(w, (unsigned)(evs[i].data.u64 - EV_KEPT),
+            else if (evs[i].data.u64 >= EV_CONN)
+                conn_event(w, &w->conns[evs[i].data.u64 - EV_CONN],
                            !last_request(w));
         }
         if (accept_one && !stop)
@@ -422,7 +694,7 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
             stop = 1;
         }
     }
-    close_kept(w);
+    close_conns(w);
     worker_fini(w);
     free(w);
     return status;

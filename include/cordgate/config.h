@@ -22,6 +22,7 @@ struct config {
     unsigned long batch_max_body; /* POST /v1/batch's own limit */
     bool email_required;          /* the seeds' rule for creating users */
     unsigned long request_timeout_ms;
+    unsigned long read_timeout_ms;
     char *access_token_secret;
     bool test_tokens;
     char *test_users_file;

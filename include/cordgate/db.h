@@ -17,7 +17,17 @@ struct metrics;
  * statement is prepared once per connection under a name and executed by
  * it after that (not behind PgBouncer in transaction mode). */
 struct db *db_create(const char *conninfo, struct metrics *metrics,
-                     bool prepared);
+                     bool prepared, unsigned timeout_ms);
+/*
+ * timeout_ms, when not 0, is the request deadline: the server is asked to
+ * stop a statement, and to end a transaction left idle, after that long
+ * (statement_timeout, idle_in_transaction_session_timeout), and a server that
+ * does not answer opens the circuit (db.c).  0 is for the command line.
+ *
+ * db_share_health: put what every connection learns of the server's health
+ * in memory shared with the processes forked afterwards (the workers).
+ */
+int db_share_health(void) CG_MUSTCHECK;
 void db_destroy(struct db *db);
 /* Close the connection; the next statement opens a new one. */
 void db_disconnect(struct db *db);
@@ -27,7 +37,8 @@ void db_disconnect(struct db *db);
  * go out together) and wait for it until deadline_ms (CLOCK_MONOTONIC).  On
  * success *res is a PGresult released when the arena is reset.  Errors:
  * CG_ERR_DATABASE_UNAVAILABLE when the server cannot be reached, is shutting
- * down or the deadline passed (the connection is then dropped);
+ * down, the deadline passed (the connection is then given up, and a new one
+ * tried for up to 500 ms more), or the circuit is open;
  * CG_ERR_INTERNAL for any other failure, with db_sqlstate() telling which.
  */
 enum cg_err db_exec(struct db *db, struct arena *a, int64_t deadline_ms,

@@ -6,7 +6,7 @@
  * X(name, wire code, HTTP status, default message)
  *
  * Cord's codes and messages come from its ApiErrors table; the ones Cord has
- * no code for (404, 405, 413, 503) are ours.  A code may appear twice with
+ * no code for (404, 405, 408, 413, 503) are ours.  A code may appear twice with
  * different statuses where Cord overrides the status at one call site; the
  * enum name says which.
  */
@@ -45,6 +45,8 @@
     X(NOT_FOUND, "not_found", 404, "No such endpoint.")                        \
     X(METHOD_NOT_ALLOWED, "method_not_allowed", 405,                           \
       "Method not allowed for this endpoint.")                                 \
+    X(REQUEST_TIMEOUT, "request_timeout", 408,                                 \
+      "The request was not received in time.")                                 \
     X(USER_ALREADY_EXISTS, "user_already_exists", 409,                         \
       "Platform user already exists.")                                         \
     X(GROUP_ALREADY_EXISTS, "group_already_exists", 409,                       \

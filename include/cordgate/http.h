@@ -74,6 +74,7 @@ struct request {
     const char *content_type;
     struct str body;
     bool body_too_large;
+    bool close_connection; /* the body was cut off or not all received */
 
     /* Filled by the router. */
     const struct route *route;
@@ -98,8 +99,13 @@ enum cg_err http_request_init(struct request *r, struct arena *a,
                               const struct http_source *src,
                               const char *base_path) CG_MUSTCHECK;
 /* Read the whole body from src, never holding more than max bytes of it:
- * beyond, the rest is read and dropped and body_too_large is set.  Once per
- * request, always, so that a kept connection stays in step. */
+ * beyond, the rest is read and dropped, up to twice max in all, and
+ * body_too_large is set; of a body longer still the rest is left unread, and
+ * close_connection set.  Once per
+ * request, always, so that a kept connection stays in step.  A read the
+ * source gave up on (errno ETIMEDOUT: the read deadline) is
+ * CG_ERR_REQUEST_TIMEOUT, any other failed read CG_ERR_INVALID_REQUEST; both
+ * set close_connection. */
 enum cg_err http_read_body(struct request *r, size_t max) CG_MUSTCHECK;
 
 /* The path's :id when it passes isValidExternalID (up to 320 code

@@ -16,6 +16,7 @@
     X(403, "Forbidden")                                                        \
     X(404, "Not Found")                                                        \
     X(405, "Method Not Allowed")                                               \
+    X(408, "Request Timeout")                                                  \
     X(409, "Conflict")                                                         \
     X(413, "Payload Too Large")                                                \
     X(500, "Internal Server Error")                                            \

@@ -302,21 +302,15 @@ write_all(int fd, const unsigned char *p, size_t n)
     }
 }
 
-/*
- * One request on fd, with FCGI_KEEP_CONN when keep, and a body of body_len
- * bytes; reads the answer up to its END_REQUEST record (the worker may still
- * be starting: up to 5 s).  Returns the status of its Status: line, or -1
- * when the connection ended or nothing came.
- */
-static int
-fcgi_exchange(int fd, int keep, const char *method, const char *uri,
-              size_t body_len)
+/* The start of a request on fd: BEGIN_REQUEST (FCGI_KEEP_CONN when keep)
+ * and the parameters, announcing a body of body_len bytes. */
+static void
+fcgi_begin(int fd, int keep, const char *method, const char *uri,
+           size_t body_len)
 {
-    static unsigned char in[1 << 16], chunk[4096];
     unsigned char out[1024], params[512], begin[8] = {0, 1, 0};
-    size_t n = 0, p = 0, got = 0, off = 0, sent;
+    size_t n = 0, p = 0;
     char cl[32];
-    int i;
 
     begin[2] = keep ? 1 /* FCGI_KEEP_CONN */ : 0;
     snprintf(cl, sizeof(cl), "%zu", body_len);
@@ -328,22 +322,44 @@ fcgi_exchange(int fd, int keep, const char *method, const char *uri,
     n += fcgi_record(out + n, 4, params, p);            /* PARAMS */
     n += fcgi_record(out + n, 4, "", 0);
     write_all(fd, out, n);
-    memset(chunk, 'x', sizeof(chunk) - 8);
-    for (sent = 0; sent < body_len; sent += n - 8) {
-        n = body_len - sent < sizeof(chunk) - 8 ? body_len - sent
-                                                : sizeof(chunk) - 8;
-        n = fcgi_record(chunk, 5, chunk + 8, n); /* STDIN */
-        write_all(fd, chunk, n);
-    }
-    write_all(fd, out, fcgi_record(out, 5, "", 0));
+}
 
-    for (i = 0; i < 100; i++) {
+/* n bytes of body as STDIN records; n == 0 ends the body. */
+static void
+fcgi_stdin(int fd, const char *data, size_t n)
+{
+    static unsigned char chunk[4096];
+    size_t k;
+
+    if (n == 0) {
+        write_all(fd, chunk, fcgi_record(chunk, 5, "", 0));
+        return;
+    }
+    for (; n > 0; data += k, n -= k) {
+        k = n < sizeof(chunk) - 8 ? n : sizeof(chunk) - 8;
+        write_all(fd, chunk, fcgi_record(chunk, 5, data, k)); /* STDIN */
+    }
+}
+
+/*
+ * The answer on fd, up to its END_REQUEST record, waiting up to timeout_ms.
+ * Returns the status of its Status: line, or -1 when the connection ended
+ * or nothing came; the body's text (NUL-ended) in body when not NULL.
+ */
+static int
+fcgi_answer(int fd, int timeout_ms, char *body, size_t body_size)
+{
+    static unsigned char in[1 << 16];
+    size_t got = 0, off = 0;
+    long long end = it_now_ms() + timeout_ms;
+
+    while (it_now_ms() < end) {
         struct pollfd pfd = {fd, POLLIN, 0};
         ssize_t k;
 
         if (poll(&pfd, 1, 50) != 1)
             continue;
-        k = read(fd, in + got, sizeof(in) - got);
+        k = read(fd, in + got, sizeof(in) - got - 1);
         if (k <= 0)
             return -1;
         got += (size_t)k;
@@ -356,6 +372,13 @@ fcgi_exchange(int fd, int keep, const char *method, const char *uri,
             if (got - off < whole)
                 break;
             if (in[off + 1] == 3) {
+                in[got] = '\0';
+                if (body != NULL) {
+                    const unsigned char *b = memmem(in, got, "\r\n\r\n", 4);
+
+                    snprintf(body, body_size, "%s",
+                             b ? (const char *)b + 4 : "");
+                }
                 st = memmem(in, got, "Status: ", 8);
                 return st ? atoi((const char *)st + 8) : 200;
             }
@@ -363,6 +386,28 @@ fcgi_exchange(int fd, int keep, const char *method, const char *uri,
         }
     }
     return -1;
+}
+
+/*
+ * One request on fd, with FCGI_KEEP_CONN when keep, and a body of body_len
+ * bytes; reads the answer up to its END_REQUEST record (the worker may still
+ * be starting: up to 5 s).  Returns the status of its Status: line, or -1
+ * when the connection ended or nothing came.
+ */
+static int
+fcgi_exchange(int fd, int keep, const char *method, const char *uri,
+              size_t body_len)
+{
+    static char body[1 << 17];
+
+    fcgi_begin(fd, keep, method, uri, body_len);
+    memset(body, 'x', body_len < sizeof(body) ? body_len : sizeof(body));
+    for (size_t sent = 0, k; sent < body_len; sent += k) {
+        k = body_len - sent < sizeof(body) ? body_len - sent : sizeof(body);
+        fcgi_stdin(fd, body, k);
+    }
+    fcgi_stdin(fd, NULL, 0);
+    return fcgi_answer(fd, 5000, NULL, 0);
 }
 
 /* Whether fd is still open at its other end after ms milliseconds. */
@@ -416,10 +461,17 @@ Test(process, kept_connections_stay_open_and_never_pin_the_pool)
     for (i = 0; i < 3; i++)
         cr_assert(still_open(fd[i], 200), "connection %d was closed", i);
 
-    /* A body over CORDGATE_MAX_BODY is refused and read to its end: the
-     * connection serves the next request. */
-    cr_assert_eq(fcgi_exchange(fd[0], 1, "PUT", "/v1/users/k", 100000), 413);
+    /* A body over CORDGATE_MAX_BODY, but within twice it, is refused and
+     * read to its end: the connection serves the next request. */
+    cr_assert_eq(fcgi_exchange(fd[0], 1, "PUT", "/v1/users/k", 4000), 413);
     cr_assert_eq(fcgi_exchange(fd[0], 1, "GET", "/no-such-route", 0), 404);
+    /* One longer still is refused without waiting for its end (Apache's
+     * LimitRequestBody is 1 GiB), and its connection closed. */
+    i = fcgi_connect();
+    cr_assert_eq(fcgi_exchange(i, 1, "PUT", "/v1/users/k", 100000), 413);
+    cr_assert(!still_open(i, 1000), "the connection stayed open after a "
+                                    "413 with the body still coming");
+    close(i);
 
     /* The server closes one: the others go on. */
     close(fd[1]);
@@ -582,4 +634,77 @@ Test(process, email_required_off_creates_users_without_email)
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
     cr_assert(strstr(r.body, "\"email\":null") != NULL, "%s", r.body);
     it_response_free(&r);
+}
+
+/* A connection that sends part of a request and waits pins no worker; at
+ * the read deadline it gets a 408 when its parameters came, and is closed. */
+Test(process, slow_and_idle_connections_never_pin_the_pool)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=1",
+                                      "CORDGATE_READ_TIMEOUT=1s", NULL};
+    struct it_response r;
+    char body[512];
+    long long t0;
+    int slow, idle, half, round;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    it_http("GET", spare("/healthz"), NULL, 0, NULL, &r); /* it is up */
+    it_response_free(&r);
+    slow = fcgi_connect();
+    idle = fcgi_connect();
+    half = fcgi_connect();
+    fcgi_begin(slow, 1, "PUT", "/v1/users/slow", 100);
+    fcgi_stdin(slow, "{\"name\":", 8);
+    write_all(half, (const unsigned char *)"\1\1\0", 3);
+    t0 = it_now_ms();
+    for (round = 0; round < 5; round++) {
+        long long t = it_now_ms();
+
+        it_http("GET", spare("/healthz"), NULL, 0, NULL, &r);
+        cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+        it_response_free(&r);
+        cr_assert_lt(it_now_ms() - t, 500,
+                     "the one worker was held %lld ms by waiting connections",
+                     it_now_ms() - t);
+        it_sleep_ms(100);
+    }
+    cr_assert_eq(fcgi_answer(slow, 3000, body, sizeof(body)), 408, "%s", body);
+    cr_assert(strstr(body, "\"request_timeout\"") != NULL, "%s", body);
+    cr_assert_lt(it_now_ms() - t0, 2500, "the 408 took %lld ms",
+                 it_now_ms() - t0);
+    cr_assert(!still_open(slow, 1000), "the slow connection stayed open");
+    cr_assert(!still_open(idle, 1000), "the idle connection stayed open");
+    cr_assert(!still_open(half, 1000), "the half record stayed open");
+    close(slow);
+    close(idle);
+    close(half);
+    /* Nothing was written. */
+    it_http("GET", spare("/healthz"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    it_response_free(&r);
+}
+
+/* The request deadline starts once the body is read: an upload slower than
+ * CORDGATE_REQUEST_TIMEOUT (but within the read deadline) is served. */
+Test(process, request_deadline_starts_after_the_body)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=1",
+                                      "CORDGATE_REQUEST_TIMEOUT=500ms",
+                                      "CORDGATE_READ_TIMEOUT=5s", NULL};
+    struct it_response r;
+    char body[512];
+    int fd, i;
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    it_http("GET", spare("/healthz"), NULL, 0, NULL, &r); /* it is up */
+    it_response_free(&r);
+    fd = fcgi_connect();
+    fcgi_begin(fd, 0, "GET", "/healthz", 6);
+    for (i = 0; i < 6; i++) {
+        it_sleep_ms(250);
+        fcgi_stdin(fd, "{", 1);
+    }
+    fcgi_stdin(fd, NULL, 0);
+    cr_assert_eq(fcgi_answer(fd, 3000, body, sizeof(body)), 200, "%s", body);
+    close(fd);
 }

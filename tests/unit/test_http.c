@@ -1,5 +1,6 @@
 /* Unit tests for requests from a fake source, queries and responses. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,9 +469,58 @@ Test(http, body_over_max_body_is_flagged_and_drained)
         cr_assert(req.body_too_large, "vector %zu", i);
         cr_assert_null(req.body.p, "vector %zu", i);
         cr_assert_eq(req.body.len, 0, "vector %zu", i);
-        cr_assert_eq(f.pos, f.body_len, "vector %zu: drained", i);
-        cr_assert(f.eof_seen, "vector %zu: read to EOF", i);
+        if (too_large_vectors[i].body_len <= 20) {
+            /* Up to max_body more bytes are drained: the connection goes on
+             * with the next request. */
+            cr_assert_eq(f.pos, f.body_len, "vector %zu: drained", i);
+            cr_assert(f.eof_seen, "vector %zu: read to EOF", i);
+            cr_assert(!req.close_connection, "vector %zu", i);
+        } else {
+            /* Beyond, reading stops (one read of the drain buffer past the
+             * limit at most) and the connection is to be closed. */
+            cr_assert(req.close_connection, "vector %zu", i);
+            cr_assert_leq(f.pos, 11 + 2 * 16384, "vector %zu: stopped", i);
+        }
     }
+}
+
+/* Apache's LimitRequestBody is 1 GiB: a 413 must not wait for all of it. */
+Test(http, endless_body_over_max_body_is_not_read_to_its_end)
+{
+    static char body[8 << 20];
+    const char *params[] = {"REQUEST_URI", "/", "CONTENT_LENGTH", "8388608",
+                            NULL};
+    struct fake f = {.params = params,
+                     .body = body,
+                     .body_len = sizeof(body),
+                     .chunk = 65536};
+
+    cr_assert_eq(init_from(&f, 1 << 20, NULL), CG_ERR_OK);
+    cr_assert(req.body_too_large);
+    cr_assert(req.close_connection);
+    cr_assert(!f.eof_seen);
+    cr_assert_leq(f.pos, (2 << 20) + 16384);
+}
+
+/* A read the source gave up on at the read deadline is a 408, and the
+ * connection, out of step, is to be closed. */
+static ssize_t
+timed_out_read(void *ud, char *dst, size_t n)
+{
+    (void)ud, (void)dst, (void)n;
+    errno = ETIMEDOUT;
+    return -1;
+}
+
+Test(http, read_deadline_is_a_request_timeout)
+{
+    const char *params[] = {"REQUEST_URI", "/", NULL};
+    struct fake f = {.params = params};
+    struct http_source src = {fake_param, timed_out_read, &f};
+
+    cr_assert_eq(http_request_init(&req, arena, &src, NULL), CG_ERR_OK);
+    cr_assert_eq(http_read_body(&req, 1024), CG_ERR_REQUEST_TIMEOUT);
+    cr_assert(req.close_connection);
 }
 
 Test(http, drained_body_is_not_kept_in_the_arena)
@@ -485,7 +535,15 @@ Test(http, drained_body_is_not_kept_in_the_arena)
     memset(body, 'x', sizeof(body));
     cr_assert_eq(init_from(&f, 1000, NULL), CG_ERR_OK);
     cr_assert(req.body_too_large);
+    cr_assert_lt(arena_used(arena), 16384);
+    /* Nor in the arena when it is drained to its end. */
+    f.pos = 0;
+    f.reads = 0;
+    f.body_len = 1500;
+    cr_assert_eq(init_from(&f, 1000, NULL), CG_ERR_OK);
+    cr_assert(req.body_too_large);
     cr_assert(f.eof_seen);
+    cr_assert(!req.close_connection);
     cr_assert_lt(arena_used(arena), 16384);
 }
 
@@ -496,6 +554,7 @@ Test(http, read_error_is_an_invalid_request)
         .params = params, .body = "0123456789", .body_len = 10, .fail_at = 6};
 
     cr_assert_eq(init_from(&f, 1024, NULL), CG_ERR_INVALID_REQUEST);
+    cr_assert(req.close_connection);
 
     /* Also while draining a body already known to be too large. */
     struct fake g = {
