@@ -553,8 +553,9 @@ sc_slow() {
 sc_json() {
     local script=$HERE/json_rss.sh rc=0
     if [[ ! -x "$script" ]]; then
-        log "json: skipped: $script is not there (yet)"
-        figure note "skipped: no json_rss.sh"
+        log "json: skipped: tests/reliability/json_rss.sh is not there (yet)"
+        figure note "no tests/reliability/json_rss.sh"
+        figure skipped 1
         return 0
     fi
     # It gets this stack, as tests/run.sh gives the integration tests theirs.
@@ -602,6 +603,8 @@ run_scenario() {
     figure seconds $((SECONDS - t0))
     if [[ $(grep -c "^$SC: " "$W/failures.txt" || true) != "$before" ]]; then
         figure result FAILED
+    elif [[ $(get_figure "$SC" skipped) == 1 ]]; then
+        figure result skipped
     else
         figure result ok
     fi
@@ -634,8 +637,9 @@ summary_table() {
     done
     printf '(recov ms: from the database back, accepting or resumed, to the start of\n'
     printf 'the first request after which every request succeeded, 0 when none started\n'
-    printf 'after it failed; 1st 2xx: from then to the end of the first 2xx; lost:\n'
-    printf 'acknowledged writes missing from the database; RSS: peak of any worker)\n'
+    printf 'after it failed; 1st 2xx: from the database back to the end of the first\n'
+    printf '2xx; lost: acknowledged writes missing from the database; RSS: the\n'
+    printf 'largest peak RSS of a worker, VmHWM, of the binary under test)\n'
     if [[ " ${SCENARIOS[*]} " == *" kill "* ]]; then
         printf '\nkill: worker replaced in %s ms\n' "$(get_figure kill replaced_ms)"
     fi
@@ -684,7 +688,8 @@ cleanup() {
         fi
         if ((rc != 0)); then
             local f
-            for f in "$W"/*.log "$W/nginx/error.log" "$PGDIR/postgresql.log"; do
+            for f in "$W/main.log" "$W/main.out" "$W/nginx/error.log" \
+                "$PGDIR/postgresql.log"; do
                 show_tail "$f" 15
             done
         fi
@@ -782,6 +787,9 @@ for sc in "${SCENARIOS[@]}"; do
 done
 
 section "reliability: summary ($((SECONDS - T_START))s)"
+# Stopped first, so that what the sanitizers report at exit (leaks) is seen.
+nginx_stop
+stop_started cordgate-main 20
 for f in "$W"/sanitizer-*; do
     [[ -e "$f" ]] || continue
     SC=sanitizer fail "report $f: $(head -n 3 "$f" | tr '\n' ' ' | cut -c1-200)"
