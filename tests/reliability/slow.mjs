@@ -143,8 +143,36 @@ function fcgiStatus(bytes) {
   return /\r?\n\r?\n/.test(text) ? 200 : null;
 }
 
+// ------------------------------------------------------------- probes
+
+function probe() {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    let done = false;
+    const finish = (status, err) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ status, ms: Math.round((performance.now() - start) * 10) / 10, err });
+    };
+    const req = http.get(opts.probe, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => finish(res.statusCode));
+      res.on('error', (e) => finish(0, e.code ?? e.message));
+    });
+    req.on('error', (e) => finish(0, e.code ?? e.message));
+    const timer = setTimeout(() => {
+      finish(-1, 'no answer');
+      req.destroy();
+    }, opts.probeTimeoutMs);
+  });
+}
+
 // ------------------------------------------------------------- clients
 
+// One probe first, not counted: the client's own first request (loading and
+// compiling its code) is not the server's latency.
+await probe();
 const t0 = Date.now();
 const conns = [];
 
@@ -174,6 +202,8 @@ function open(kind) {
         const b = body.subarray(c.sent, c.sent + 1);
         sock.write(opts.proto === 'http' ? b : fcgiRecord(5, b));
         c.sent++;
+        // FastCGI: an empty STDIN record ends the body.
+        if (c.sent === body.length && opts.proto === 'fcgi') sock.write(fcgiRecord(5, Buffer.alloc(0)));
         timer = setTimeout(dribble, 1000);
       };
       timer = setTimeout(dribble, 1000);
@@ -207,31 +237,6 @@ function open(kind) {
 
 for (let i = 0; i < opts.idle; i++) open(i < opts.half ? 'half' : 'idle');
 for (let i = 0; i < opts.slow; i++) open('slow');
-
-// ------------------------------------------------------------- probes
-
-function probe() {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    let done = false;
-    const finish = (status, err) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve({ status, ms: Math.round((performance.now() - start) * 10) / 10, err });
-    };
-    const req = http.get(opts.probe, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => finish(res.statusCode));
-      res.on('error', (e) => finish(0, e.code ?? e.message));
-    });
-    req.on('error', (e) => finish(0, e.code ?? e.message));
-    const timer = setTimeout(() => {
-      finish(-1, 'no answer');
-      req.destroy();
-    }, opts.probeTimeoutMs);
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 await sleep(500);
