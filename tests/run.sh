@@ -678,6 +678,14 @@ if [[ -f "$ROOT/tests/deploy/run.sh" ]]; then
         bash "$ROOT/tests/deploy/run.sh"
 fi
 
+# Hostile conditions (tests/reliability/run.sh), on a stack of its own: its
+# PostgreSQL stopped and frozen under load, a worker killed, slow and idle
+# clients through nginx, Apache and cordgate's own TCP listener.
+if [[ -f "$ROOT/tests/reliability/run.sh" ]]; then
+    check "reliability" timeout --kill-after=10 300 \
+        bash "$ROOT/tests/reliability/run.sh"
+fi
+
 # A short load through nginx (bench/run.sh --quick, the sanitizer build):
 # every endpoint answers 2xx under wrk, with no socket error. It judges no
 # speed; bench/run.sh without --quick measures.
