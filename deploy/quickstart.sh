@@ -275,10 +275,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 STEP="check $LISTEN"
-if port_in_use "$PORT"; then
-    die "$LISTEN is already in use by another program (not started by this script)"
+if quickstart_port_taken "$PORT"; then
+    die "port $PORT is already in use by another program (not started by this script)"
 fi
-if ((PAGE_PORT)) && port_in_use "$PAGE_PORT"; then
+if ((PAGE_PORT)) && quickstart_port_taken "$PAGE_PORT"; then
     warn "port $PAGE_PORT is in use (the guide's own page?): no demo page;" \
         "--page-port N serves it on another port"
     PAGE_URL=

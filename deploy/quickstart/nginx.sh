@@ -11,8 +11,19 @@
 # (unix:/path/cordgate.sock or 127.0.0.1:PORT); PAGE_LISTEN is the page's
 # address (127.0.0.1:5173), empty for no page, and API_ORIGIN the origin the
 # page calls (http://localhost:3337). Needs tests/lib/nginx.sh.
+#
+#   quickstart_port_taken PORT
+#
+# is true when something listens on PORT of 127.0.0.1 or of ::1. A browser
+# tries both for localhost, ::1 first: a server on [::1]:5173 alone (Vite's
+# can be) would get the page's requests though 127.0.0.1:5173 is free.
+# Needs tests/lib/common.sh.
 
 QUICKSTART_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+
+quickstart_port_taken() {
+    port_in_use "$1" || (exec 3<>"/dev/tcp/::1/$1") 2>/dev/null
+}
 
 # The replacements use bash's, quoted so that `&` or `\` in a path stay
 # literal.

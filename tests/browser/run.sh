@@ -134,7 +134,8 @@ serve() {
 
 PAGE_PORT=$GUIDE_PAGE_PORT
 API_PORT=$GUIDE_API_PORT
-if port_in_use "$PAGE_PORT" || port_in_use "$API_PORT" || ! serve "$PAGE_PORT" "$API_PORT"; then
+if quickstart_port_taken "$PAGE_PORT" || quickstart_port_taken "$API_PORT" ||
+    ! serve "$PAGE_PORT" "$API_PORT"; then
     free_port PAGE_PORT
     free_port API_PORT
     log "browser: $GUIDE_PAGE_PORT or $GUIDE_API_PORT is taken; the page is" \

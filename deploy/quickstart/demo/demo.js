@@ -107,7 +107,7 @@
     try {
       await fetch(url, { mode: 'no-cors', cache: 'no-store' });
       reachable = true;
-    } catch (e) {
+    } catch {
       reachable = false;
     }
     if (!reachable) {
@@ -136,7 +136,7 @@
     let res;
     try {
       res = await fetch(url, init);
-    } catch (e) {
+    } catch {
       done(false, 'refused by the browser');
       throw await whyRefused(url, what);
     }
@@ -144,7 +144,7 @@
     let body = null;
     try {
       body = JSON.parse(text);
-    } catch (e) {
+    } catch {
       body = null;
     }
     done(res.ok, String(res.status));
