@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # cordgate in one command, for development on Debian 12.
 #
-#   deploy/quickstart.sh [--detach]   install, build, start, serve on :3337
+#   deploy/quickstart.sh [--detach] [--port N] [--page-port N]
+#                                     install, build, start, serve on :3337
+#                                     and the demo page on :5173
 #   deploy/quickstart.sh stop         stop everything it started
 #   deploy/quickstart.sh status       show what runs
 #
@@ -18,7 +20,15 @@
 #     (CORDGATE_URL, CORDGATE_APP_ID, CORDGATE_APP_SECRET, and the current
 #     CORDGATE_DATABASE_URL; mode 0600);
 #   - starts cordgate on var/run/cordgate.sock with test tokens enabled, and
-#     nginx on http://127.0.0.1:3337 in front of it.
+#     nginx on http://127.0.0.1:3337 in front of it;
+#   - serves the demo page (deploy/quickstart/demo/) from the same nginx on
+#     http://localhost:5173, the origin of the getting-started guide's page,
+#     which the token endpoint lets in (CORDGATE_CORS_ORIGIN). When that port
+#     is taken (by the guide's own Vite page, say), it warns and goes on
+#     without the page.
+# --port N serves the API on N instead of 3337, --page-port N the page on N
+# instead of 5173 (and the token endpoint then lets in http://localhost:N,
+# unless CORDGATE_CORS_ORIGIN says otherwise); --page-port 0 serves no page.
 # It stays in the foreground until Ctrl-C, which stops what it started;
 # --detach returns as soon as http://127.0.0.1:3337/healthz answers 200.
 # Running it again is safe: the data and the app are kept, and when
@@ -36,9 +46,9 @@ source "$ROOT/tests/lib/common.sh"
 source "$ROOT/tests/lib/pg.sh"
 # shellcheck source=tests/lib/nginx.sh
 source "$ROOT/tests/lib/nginx.sh"
+# shellcheck source=deploy/quickstart/nginx.sh
+source "$ROOT/deploy/quickstart/nginx.sh"
 
-LISTEN=127.0.0.1:3337
-URL=http://$LISTEN
 VAR=$ROOT/var
 PG_DIR=$VAR/pg
 RUN_DIR=$VAR/run
@@ -48,6 +58,7 @@ SOCKET=$RUN_DIR/cordgate.sock
 CORDGATE_PID=$RUN_DIR/cordgate.pid
 NGINX_PIDFILE=$NGINX_DIR/nginx.pid
 DEV_ENV=$VAR/dev.env
+URLS_FILE=$RUN_DIR/urls
 BUILD=$ROOT/build
 BIN=$BUILD/cordgate
 
@@ -55,10 +66,19 @@ usage() { header_usage "${BASH_SOURCE[0]}"; }
 
 COMMAND=start
 DETACH=0
-for arg in "$@"; do
-    case $arg in
-    start | stop | status) COMMAND=$arg ;;
+PORT=3337
+PAGE_PORT=5173
+while (($# > 0)); do
+    case $1 in
+    start | stop | status) COMMAND=$1 ;;
     --detach | -d) DETACH=1 ;;
+    --port | --page-port)
+        (($# > 1)) || die "$1 needs a port number"
+        set -- "$1=$2" "${@:3}"
+        continue
+        ;;
+    --port=*) PORT=${1#*=} ;;
+    --page-port=*) PAGE_PORT=${1#*=} ;;
     -h | --help)
         usage
         exit 0
@@ -68,7 +88,36 @@ for arg in "$@"; do
         exit 2
         ;;
     esac
+    shift
 done
+for port in "$PORT" "$PAGE_PORT"; do
+    if ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || ((10#$port > 65535)); then
+        die "not a port number: $port"
+    fi
+done
+PORT=$((10#$PORT))
+PAGE_PORT=$((10#$PAGE_PORT))
+((PORT != 0)) || die "--port 0: the API needs a port"
+((PORT != PAGE_PORT)) || die "the API and the page cannot share port $PORT"
+
+LISTEN=127.0.0.1:$PORT
+URL=http://$LISTEN
+# The page's origin is http://localhost:PAGE_PORT, as in the guide: the token
+# endpoint lets in that origin only, and the page calls the API as
+# http://localhost too.
+PAGE_URL=
+if ((PAGE_PORT)); then
+    PAGE_URL=http://localhost:$PAGE_PORT
+fi
+
+# What a running quickstart serves, which `status` and a second start show
+# whatever options they were given.
+load_urls() {
+    if [[ -f "$URLS_FILE" ]]; then
+        URL=$(sed -n 's/^URL=//p' "$URLS_FILE")
+        PAGE_URL=$(sed -n 's/^PAGE_URL=//p' "$URLS_FILE")
+    fi
+}
 
 # Who owns the checkout. Under sudo, build/ and var/dev.env go to that user,
 # so that they can use them without sudo afterwards.
@@ -86,12 +135,16 @@ cordgate is running at $URL
   app credentials: $DEV_ENV
   logs:            $LOG_DIR/cordgate.log, $NGINX_DIR/error.log
   try:             curl $URL/healthz
-  stop:            deploy/quickstart.sh stop
 EOF
+    if [[ -n "$PAGE_URL" ]]; then
+        echo "  in a browser:    $PAGE_URL (a random test user at each load)"
+    fi
+    echo "  stop:            deploy/quickstart.sh stop"
 }
 
 do_status() {
     local ok=0 pid port
+    load_urls
     if [[ -f "$PG_DIR/data/PG_VERSION" ]]; then
         if pg_running "$PG_DIR"; then
             port=$(pg__configured_port "$PG_DIR")
@@ -113,7 +166,7 @@ do_status() {
     fi
     if nginx_running; then
         read -r pid <"$NGINX_PIDFILE"
-        echo "nginx:      running (pid $pid, $URL)"
+        echo "nginx:      running (pid $pid, $URL${PAGE_URL:+, page $PAGE_URL})"
     else
         echo "nginx:      stopped"
         ok=3
@@ -134,6 +187,7 @@ do_stop() {
         any=1
     fi
     stop_pid_file "$CORDGATE_PID" cordgate 30 TERM
+    rm -f -- "$URLS_FILE"
     if pg_running "$PG_DIR"; then
         any=1
         pg_stop "$PG_DIR"
@@ -160,6 +214,7 @@ esac
 
 if cordgate_running && nginx_running; then
     log "cordgate is already running"
+    load_urls
     print_info
     exit 0
 fi
@@ -205,7 +260,7 @@ on_exit() {
         log "stopping nginx and cordgate"
         nginx_stop
         stop_all_started
-        rm -f -- "$CORDGATE_PID" "$NGINX_PIDFILE"
+        rm -f -- "$CORDGATE_PID" "$NGINX_PIDFILE" "$URLS_FILE"
     fi
     if ((STARTED_PG)); then
         pg_stop "$PG_DIR"
@@ -220,8 +275,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 STEP="check $LISTEN"
-if port_in_use "${LISTEN##*:}"; then
-    die "$LISTEN is already in use by another program (not started by this script)"
+if quickstart_port_taken "$PORT"; then
+    die "port $PORT is already in use by another program (not started by this script)"
+fi
+if ((PAGE_PORT)) && quickstart_port_taken "$PAGE_PORT"; then
+    warn "port $PAGE_PORT is in use (the guide's own page?): no demo page;" \
+        "--page-port N serves it on another port"
+    PAGE_URL=
 fi
 
 step "packages"
@@ -326,12 +386,14 @@ if [[ -z "$APP_ID" ]]; then
     mv -f -- "$DEV_ENV.tmp" "$DEV_ENV"
     log "created app $APP_ID; credentials in $DEV_ENV"
 fi
-# The database URL can change between runs (the port is a free one), so it
-# is rewritten every time; the `cordgate` commands read it after `. var/dev.env`.
+# The database URL can change between runs (the port is a free one), and
+# the API's with --port, so both are rewritten every time; the `cordgate`
+# commands read the database's after `. var/dev.env`.
 (
     umask 077
-    grep -v '^CORDGATE_DATABASE_URL=' "$DEV_ENV" >"$DEV_ENV.tmp" || true
-    printf "CORDGATE_DATABASE_URL='%s'\n" "$DATABASE_URL" >>"$DEV_ENV.tmp"
+    grep -Ev '^CORDGATE_(DATABASE_)?URL=' "$DEV_ENV" >"$DEV_ENV.tmp" || true
+    printf "CORDGATE_URL=%s\nCORDGATE_DATABASE_URL='%s'\n" "$URL" \
+        "$DATABASE_URL" >>"$DEV_ENV.tmp"
 )
 if ((EUID == 0)) && [[ "$OWNER" != root ]]; then
     chown "$OWNER:" -- "$DEV_ENV.tmp"
@@ -351,7 +413,13 @@ else
     UPSTREAM=unix:$SOCKET
     rm -f -- "$SOCKET" # left over from a crash; nothing of ours runs now
 fi
-start_bg cordgate "$LOG_DIR/cordgate.out" env \
+# The token endpoint lets in the page's origin (cordgate's default is the
+# guide's, http://localhost:5173).
+CORS=()
+if [[ -n "$PAGE_URL" ]]; then
+    CORS=(CORDGATE_CORS_ORIGIN="${CORDGATE_CORS_ORIGIN:-$PAGE_URL}")
+fi
+start_bg cordgate "$LOG_DIR/cordgate.out" env "${CORS[@]}" \
     CORDGATE_DATABASE_URL="$DATABASE_URL" \
     CORDGATE_LISTEN="$CG_LISTEN" \
     CORDGATE_PID_FILE="$CORDGATE_PID" \
@@ -364,20 +432,23 @@ if [[ "$CG_LISTEN" == /* ]]; then
     wait_for_socket "$CG_LISTEN" 30 "$CG_STARTED_PID"
 fi
 
-# Render the nginx template. Bash replacement, quoted so that `&` or `\` in a
-# path stay literal.
 nginx_prepare_prefix "$NGINX_DIR"
-CONF=$(<"$ROOT/deploy/quickstart/nginx.conf.in")
-CONF=${CONF//@USER_DIRECTIVE@/"$(nginx_user_directive)"}
-CONF=${CONF//@PREFIX@/"$NGINX_DIR"}
-CONF=${CONF//@LISTEN@/"$LISTEN"}
-CONF=${CONF//@UPSTREAM@/"$UPSTREAM"}
-printf '%s\n' "$CONF" >"$NGINX_DIR/nginx.conf"
+PAGE_LISTEN=
+if [[ -n "$PAGE_URL" ]]; then
+    PAGE_LISTEN=127.0.0.1:$PAGE_PORT
+fi
+quickstart_nginx_conf "$NGINX_DIR" "$LISTEN" "$UPSTREAM" "$PAGE_LISTEN" \
+    "http://localhost:$PORT" >"$NGINX_DIR/nginx.conf"
 nginx_start "$NGINX_DIR" "$NGINX_DIR/nginx.conf"
 
 if ! wait_http_200 "$URL/healthz" 60 "$CG_STARTED_PID" "$NGINX_PID"; then
     die "cordgate did not become healthy at $URL/healthz"
 fi
+if [[ -n "$PAGE_URL" ]] &&
+    ! wait_http_200 "http://$PAGE_LISTEN/" 10 "$NGINX_PID"; then
+    die "nginx does not serve the demo page at http://$PAGE_LISTEN/"
+fi
+printf 'URL=%s\nPAGE_URL=%s\n' "$URL" "$PAGE_URL" >"$URLS_FILE"
 READY=1
 STEP=serving
 print_info

@@ -6,8 +6,8 @@
 # Stages: Debian packages, clang-format check, sanitizer build (build-test/),
 # unit tests, a throwaway PostgreSQL, migrations (twice), command-line checks,
 # two cordgate instances behind a private nginx, integration tests, then the
-# fuzz and interop stages when their scripts exist, and a graceful-shutdown
-# check. Exits non-zero when any stage fails.
+# fuzz, interop and browser stages when their scripts exist, and a
+# graceful-shutdown check. Exits non-zero when any stage fails.
 #
 #   --quick   skip the fuzz stage
 #   --keep    leave the servers running at the end and print how to reach and
@@ -66,7 +66,8 @@ PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     libjson-c-dev libssl-dev libpq-dev libcriterion-dev libcurl4-openssl-dev
     postgresql nginx lighttpd spawn-fcgi curl clang libclang-rt-14-dev
     clang-format valgrind unicode-data groff-base
-    apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd socat wrk)
+    apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd socat wrk
+    chromium)
 
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate
@@ -417,6 +418,14 @@ interop_stage() {
     timeout --kill-after=10 480 "${cmd[@]}"
 }
 
+# A hook for tests/browser/run.sh: the quickstart's page in Debian's
+# Chromium, with a cordgate (this build, this database) and an nginx of its
+# own, on the guide's ports 5173 and 3337 when they are free. Its
+# screenshots stay in WORK/browser/screenshots with --keep.
+browser_stage() {
+    timeout --kill-after=10 180 bash "$ROOT/tests/browser/run.sh"
+}
+
 # Contract: `cmake --install` puts the binary, the migrations, the man page
 # and the deployment examples in the usual places under the prefix.
 install_check() {
@@ -668,6 +677,11 @@ fi
 # Interop with the official Node SDK (tests/interop/run.sh).
 if [[ -f "$ROOT/tests/interop/run.sh" ]]; then
     check "interop" interop_stage
+fi
+
+# The quickstart's page in a browser (tests/browser/run.sh).
+if [[ -f "$ROOT/tests/browser/run.sh" ]]; then
+    check "browser" browser_stage
 fi
 
 # Every front end of deploy/ for real (tests/deploy/run.sh): nginx, lighttpd,
