@@ -22,8 +22,10 @@
  * server is alive: after a statement ran out of time, and as the probe of an
  * open circuit. */
 #define DB_PROBE_MS 500
-/* While the circuit is open, one request in this long may try the server. */
-#define DB_PROBE_EVERY_MS 250
+/* While the circuit is open, one request in this long may try the server,
+ * for at most DB_PROBE_MS: one probe at a time, so that of the workers, at
+ * most one waits. */
+#define DB_PROBE_EVERY_MS DB_PROBE_MS
 
 struct prepared {
     uint64_t hash;
@@ -360,6 +362,7 @@ connect_db(struct db *db, int64_t deadline_ms)
         return unavailable(db, "connect");
     }
     log_debug("connected to the database");
+    circuit_close();
     return db->use_prepared ? find_pooler(db, deadline_ms) : CG_ERR_OK;
 }
 
@@ -487,17 +490,45 @@ out_unavailable:
     return unavailable(db, "statement");
 }
 
+/*
+ * The circuit is open.  The statement fails at once, but for the one that
+ * wins the probe slot: it first makes sure the server answers, within
+ * DB_PROBE_MS (a new connection, or SELECT 1 on the one it has), which
+ * closes the circuit, and then goes on as usual.
+ */
 static enum cg_err
-ensure_connected(struct db *db, int64_t deadline_ms)
+probe(struct db *db, int64_t deadline_ms)
 {
-    db->sqlstate[0] = '\0';
-    db->error[0] = '\0';
+    int64_t until = clock_mono_ms() + DB_PROBE_MS;
+    enum cg_err e;
+
     if (!circuit_lets_through()) {
         set_error(db, "08000", "the database does not answer (circuit open)");
         if (db->metrics != NULL)
             metrics_count_db_error(db->metrics);
         return CG_ERR_DATABASE_UNAVAILABLE;
     }
+    if (until > deadline_ms)
+        until = deadline_ms;
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_BAD)
+        db_disconnect(db);
+    if (db->conn == NULL)
+        return connect_db(db, until);
+    if (!PQsendQuery(db->conn, "SELECT 1"))
+        return unavailable(db, "send");
+    e = collect(db, NULL, until, NULL, NULL);
+    db->sqlstate[0] = '\0';
+    db->error[0] = '\0';
+    return e;
+}
+
+static enum cg_err
+ensure_connected(struct db *db, int64_t deadline_ms)
+{
+    db->sqlstate[0] = '\0';
+    db->error[0] = '\0';
+    if (__atomic_load_n(&health->open, __ATOMIC_RELAXED) != 0)
+        return probe(db, deadline_ms);
     if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_BAD)
         db_disconnect(db);
     if (db->conn == NULL)

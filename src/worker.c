@@ -44,8 +44,17 @@
  * under the read deadline.  It must be well below what a socket buffer can
  * hold before the sender has to wait (a TCP window starts near 64 KiB). */
 #define PEEK_MAX (16u << 10)
-/* How long a stopping worker answers on its kept connections (close_kept). */
+/* How long a stopping worker answers on its kept connections (close_conns). */
 #define DRAIN_MS 1000
+/* A connection ended out of step (a 408, a 413 with the body still coming)
+ * is half-closed after its answer, and what still comes on it is read and
+ * dropped, for up to this long and this many bytes, before it is closed: a
+ * web server still sending the body would otherwise meet a closed socket and
+ * answer 502 or 503 in place of cordgate's answer.  Apache's mod_proxy_fcgi
+ * takes an answer's records one per read of its client's body: a client
+ * sending a byte a second gets its 408 some 3 s after it was sent. */
+#define LINGER_MS    5000
+#define LINGER_BYTES (4u << 20)
 /* After the read deadline, SIGALRM comes again this often, so that a read
  * entered just after one signal is cut short by the next. */
 #define ALARM_REPEAT_MS 50
@@ -73,6 +82,8 @@ struct conn {
     int64_t deadline_ms; /* the request must be all here by then; 0: none
                             (a kept connection between requests) */
     bool kept;           /* kept open after an answer */
+    bool lingering;      /* answered and half-closed: dropping what comes */
+    size_t dropped;      /* bytes dropped while lingering */
 };
 
 struct worker {
@@ -182,7 +193,9 @@ set_request_id(struct worker *w, FCGX_Request *req, struct request *r)
              (unsigned long long)(w->id_state * 0x2545F4914F6CDD1DULL));
 }
 
-static void
+/* Answer the request read into req; true when its connection is out of
+ * step (a body cut off, or not all received) and must end after this. */
+static bool
 serve_one(struct worker *w, FCGX_Request *req)
 {
     struct http_source src = {fcgx_param, fcgx_read, req};
@@ -218,14 +231,12 @@ serve_one(struct worker *w, FCGX_Request *req)
     } else {
         FCGX_PutStr(response.data, (int)response.len, req->out);
     }
-    /* A body cut off, or not all received: the connection is out of step. */
-    if (r.close_connection)
-        req->keepConnection = 0;
     seconds = (double)(clock_mono_ns() - r.started_ns) / 1e9;
     metrics_count_request(w->ctx.metrics, route, r.status, seconds);
     log_info("%s %s %d %.3fms", r.method_name, r.route ? r.route->pattern : "-",
              r.status, seconds * 1e3);
     log_set_request_id(NULL);
+    return r.close_connection;
 }
 
 /* What the signalfd says; returns 1 when the worker must stop. */
@@ -347,23 +358,42 @@ last_request(const struct worker *w)
     return w->cfg->max_requests > 0 && w->served + 1 >= w->cfg->max_requests;
 }
 
+enum answered { ANSWERED_CLOSED, ANSWERED_KEPT, ANSWERED_LINGERING };
+
 /*
  * Answer the request read into req, then keep its connection when the web
- * server asked for that and keep is set, else close it.  Returns 1 when the
- * connection stays open.
+ * server asked for that and keep is set, else close it.  A connection out of
+ * step is half-closed instead, when linger is set, to be drained (conn_linger)
+ * by the caller; else closed.
  */
-static int
-answer(struct worker *w, FCGX_Request *req, int keep)
+static enum answered
+answer(struct worker *w, FCGX_Request *req, int keep, bool linger)
 {
+    bool out_of_step;
+
     if (!keep)
         req->keepConnection = 0;
-    serve_one(w, req);
+    out_of_step = serve_one(w, req);
     alarm_disarm();
+    if (out_of_step && linger) {
+        /* libfcgi would close it (the body read failed): it stays open,
+         * its end of the answer is sent, and no more is read from it. */
+        FCGX_ClearError(req->in);
+        req->keepConnection = 1;
+    } else if (out_of_step) {
+        req->keepConnection = 0;
+    }
     /* Sends the end of the answer; closes on !keepConnection or an error. */
     FCGX_Finish_r(req);
     arena_reset(w->arena);
     w->served++;
-    return req->ipcFd >= 0;
+    if (req->ipcFd < 0)
+        return ANSWERED_CLOSED;
+    if (out_of_step) {
+        shutdown(req->ipcFd, SHUT_WR);
+        return ANSWERED_LINGERING;
+    }
+    return ANSWERED_KEPT;
 }
 
 /* Slot's connection is closed (epoll forgets it): the slot is free. */
@@ -375,8 +405,54 @@ conn_release(struct worker *w, struct conn *c)
     if (c->kept)
         metrics_add_kept(w->ctx.metrics, -1);
     c->kept = false;
+    c->lingering = false;
+    c->dropped = 0;
     c->req.ipcFd = -1;
     w->nconns--;
+}
+
+/* What comes on a lingering connection is dropped; at its end, or past
+ * LINGER_BYTES, the connection is closed. */
+static void
+conn_linger(struct worker *w, struct conn *c)
+{
+    int i;
+
+    for (i = 0; i < 16; i++) {
+        ssize_t n = recv(c->req.ipcFd, w->peek, sizeof(w->peek), MSG_DONTWAIT);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n <= 0 || (c->dropped += (size_t)n) > LINGER_BYTES) {
+            conn_release(w, c);
+            return;
+        }
+    }
+}
+
+/* Slot c answered: it waits for its next request, lingers, or is free. */
+static void
+conn_answered(struct worker *w, struct conn *c, enum answered how)
+{
+    switch (how) {
+    case ANSWERED_CLOSED:
+        conn_release(w, c);
+        break;
+    case ANSWERED_KEPT:
+        if (!c->kept)
+            metrics_add_kept(w->ctx.metrics, 1);
+        c->kept = true;
+        c->deadline_ms = 0;
+        break;
+    case ANSWERED_LINGERING:
+        if (c->kept)
+            metrics_add_kept(w->ctx.metrics, -1);
+        c->kept = false;
+        c->lingering = true;
+        c->dropped = 0;
+        c->deadline_ms = clock_mono_ms() + LINGER_MS;
+        break;
+    }
 }
 
 enum ready { READY_NOT_YET, READY_ALL, READY_FAST, READY_GONE };
@@ -429,15 +505,12 @@ conn_serve(struct worker *w, struct conn *c, enum ready how, int keep)
     /* On EOF or a bad record libfcgi closes the connection and returns < 0
      * (a slot has no listening socket to accept another from); after an
      * answer without keep, FCGX_Finish_r closed it. */
-    if (FCGX_Accept_r(&c->req) < 0 || !answer(w, &c->req, keep)) {
+    if (FCGX_Accept_r(&c->req) < 0) {
         alarm_disarm();
         conn_release(w, c);
         return;
     }
-    if (!c->kept)
-        metrics_add_kept(w->ctx.metrics, 1);
-    c->kept = true;
-    c->deadline_ms = 0;
+    conn_answered(w, c, answer(w, &c->req, keep, true));
 }
 
 /* Something arrived on slot c: the request is served once it is all here. */
@@ -448,6 +521,10 @@ conn_event(struct worker *w, struct conn *c, int keep)
 
     if (c->req.ipcFd < 0)
         return;
+    if (c->lingering) {
+        conn_linger(w, c);
+        return;
+    }
     how = conn_ready(w, c->req.ipcFd);
     if (how == READY_GONE) {
         conn_release(w, c);
@@ -466,12 +543,18 @@ conn_event(struct worker *w, struct conn *c, int keep)
  * without waiting: a request whose parameters are here is answered 408 (the
  * body read finds the socket empty) and its connection closed; one whose
  * parameters are not is closed unanswered, since there is nothing to answer.
+ * A lingering connection's time is up: it is closed.
  */
 static void
 conn_expire(struct worker *w, struct conn *c)
 {
-    int fl = fcntl(c->req.ipcFd, F_GETFL);
+    int fl;
 
+    if (c->lingering) {
+        conn_release(w, c);
+        return;
+    }
+    fl = fcntl(c->req.ipcFd, F_GETFL);
     log_info("a request was not all received within %lu ms: closing its "
              "connection",
              w->cfg->read_timeout_ms);
@@ -485,9 +568,8 @@ conn_expire(struct worker *w, struct conn *c)
         conn_release(w, c);
         return;
     }
-    (void)answer(w, &c->req, 0);
+    conn_answered(w, c, answer(w, &c->req, 0, true));
     read_expired = 0;
-    conn_release(w, c);
 }
 
 /* Close the connections whose deadline passed; returns the epoll_wait
@@ -555,7 +637,7 @@ read_blocking(struct worker *w, int fd)
     w->fresh.keepConnection = 1; /* see serve_new */
     alarm_arm(clock_mono_ms() + w->cfg->read_timeout_ms);
     if (FCGX_Accept_r(&w->fresh) >= 0)
-        (void)answer(w, &w->fresh, 0);
+        (void)answer(w, &w->fresh, 0, false);
     alarm_disarm();
     FCGX_Free(&w->fresh, 1);
     w->fresh.ipcFd = -1;
