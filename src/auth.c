@@ -196,7 +196,7 @@ server_token(struct request *r, const struct jwt *t, enum jwt_status decoded)
     if (e != CG_ERR_OK)
         return e;
     opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),
-                                    AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE};
+                                    AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE, true};
     st = jwt_verify(t, app->secret, strlen(app->secret), &opts);
     if (st != JWT_OK)
         return fail(r, CG_ERR_INVALID_PROJECT_TOKEN, jwt_status_message(st));
@@ -253,7 +253,7 @@ auth_server(struct request *r)
         e = auth_access_secret(r, &secret);
         if (e != CG_ERR_OK)
             return e;
-        opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(), 0, 0};
+        opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(), 0, 0, false};
         st = jwt_verify(&t, secret.p, secret.len, &opts);
         if (st == JWT_OK)
             return access_token(r, &t);

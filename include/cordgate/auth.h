@@ -12,7 +12,10 @@
 struct request;
 
 /* Access tokens live 24 hours; app tokens are accepted for 24 hours after
- * their iat, with 30 seconds of clock tolerance (Cord's constants). */
+ * their iat, with 30 seconds of clock tolerance (Cord's constants).  An app
+ * or server token whose iat is more than the tolerance ahead of our clock
+ * is refused (RFC 8725 3.10; Cord accepts it, and it would outlive the
+ * 24 hours). */
 #define AUTH_ACCESS_TOKEN_TTL 86400
 #define AUTH_MAX_AGE          86400
 #define AUTH_CLOCK_TOLERANCE  30
