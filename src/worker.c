@@ -137,7 +137,8 @@ serve_one(struct worker *w, FCGX_Request *req)
     buf_init(&response, w->arena, HTTP_MAX_RESPONSE + 65536);
     if (http_response_serialize(&r, &response) != 0) {
         static const char oom[] = "Status: 500 Internal Server Error\r\n"
-                                  "Content-Type: application/json\r\n\r\n"
+                                  "Content-Type: application/json\r\n"
+                                  "X-Content-Type-Options: nosniff\r\n\r\n"
                                   "{\"error\":\"error\",\"message\":"
                                   "\"internal server error\"}";
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness.h"
 
@@ -193,4 +194,68 @@ Test(health, head_has_headers_and_no_body)
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.body_len, 0);
     it_response_free(&r);
+}
+
+/* How often a header appears in r's header block. */
+static int
+header_count(const struct it_response *r, const char *name)
+{
+    const char *p = r->headers;
+    size_t n = strlen(name);
+    int count = 0;
+
+    while (p != NULL && *p != '\0') {
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+            count++;
+        p = strstr(p, "\r\n");
+        if (p != NULL)
+            p += 2;
+    }
+    return count;
+}
+
+/* Every answer, errors and preflights included, tells the browser not to
+ * guess its type. */
+Test(headers, nosniff_on_every_answer)
+{
+    static const char *const json_headers[] = {"Content-Type: application/json",
+                                               NULL};
+    static const char *const preflight[] = {
+        "Origin: https://a.example", "Access-Control-Request-Method: PUT",
+        NULL};
+    static const struct {
+        const char *method, *path, *body;
+        const char *const *headers;
+        long status;
+    } rows[] = {
+        {"GET", "/healthz", NULL, NULL, 200},
+        {"HEAD", "/healthz", NULL, NULL, 200},
+        {"GET", "/metrics", NULL, NULL, 200},
+        {"GET", "/v1/verify", NULL, NULL, 401},
+        {"PUT", "/v1/users/x", "{\"name\":", json_headers, 400},
+        {"GET", "/v1/client/viewer", NULL, NULL, 403},
+        {"GET", "/v1/nothing-here", NULL, NULL, 404},
+        {"GET", "/nothing-here", NULL, NULL, 404},
+        {"POST", "/healthz", "{}", NULL, 405},
+        {"OPTIONS", "/v1/users", NULL, preflight, 204},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct it_response r;
+        const char *v;
+
+        it_http(rows[i].method, url("CORDGATE_TEST_URL", rows[i].path),
+                rows[i].body, rows[i].body ? strlen(rows[i].body) : 0,
+                rows[i].headers, &r);
+        cr_assert_eq(r.status, rows[i].status, "%s %s: %ld %s", rows[i].method,
+                     rows[i].path, r.status, r.body);
+        v = it_header(&r, "X-Content-Type-Options");
+        cr_assert(v != NULL && strcmp(v, "nosniff") == 0,
+                  "%s %s: X-Content-Type-Options %s", rows[i].method,
+                  rows[i].path, v ? v : "(none)");
+        cr_assert_eq(header_count(&r, "X-Content-Type-Options"), 1, "%s",
+                     r.headers);
+        it_response_free(&r);
+    }
 }
