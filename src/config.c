@@ -84,6 +84,8 @@ static const struct opt opts[] = {
      "file the master writes its pid to"},
     {"BASE_PATH", OPT_PATH_PREFIX, "", OFF(base_path), 0, 0,
      "URL prefix to strip before routing, e.g. /cordgate"},
+    {"METRICS_TOKEN", OPT_SECRET, "", OFF(metrics_token), 0, 0,
+     "bearer token GET /metrics requires; empty: none"},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) CG_PRINTF(3, 4);

@@ -36,6 +36,13 @@ enum cg_err auth_server(struct request *r) CG_MUSTCHECK;
  */
 enum cg_err auth_client(struct request *r) CG_MUSTCHECK;
 
+/*
+ * GET /metrics: when CORDGATE_METRICS_TOKEN is set, `Authorization: Bearer
+ * <it>` (compared in constant time), else a 401 with WWW-Authenticate;
+ * when it is not set, anyone the web server lets through.
+ */
+enum cg_err auth_metrics(struct request *r) CG_MUSTCHECK;
+
 /* validator's isJWT: three dot-separated parts of [A-Za-z0-9_-]*. */
 bool auth_is_jwt(const char *s, size_t len);
 

@@ -32,7 +32,8 @@ struct config {
     char *log_file;
     char *pid_file;
     char *base_path;
-    bool db_prepared; /* named prepared statements (off for PgBouncer) */
+    bool db_prepared;    /* named prepared statements (off for PgBouncer) */
+    char *metrics_token; /* GET /metrics wants it as a bearer token; "" none */
     /* Loaded from TEST_USERS_FILE (or the defaults) when TEST_TOKENS is on. */
     struct test_users test_users;
 };
