@@ -21,6 +21,7 @@
 #include "cordgate/http.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
+#include "cordgate/purge.h"
 #include "cordgate/router.h"
 
 /* Room for a request's own data on top of its body. */
@@ -398,7 +399,8 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
         struct epoll_event evs[64];
         int i, n, accept_one = 0;
 
-        n = epoll_wait(w->epfd, evs, 64, -1);
+        n = epoll_wait(w->epfd, evs, 64,
+                       purge_wait_ms(&w->ctx, clock_mono_ms()));
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
             status = 1;
@@ -418,6 +420,9 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
         }
         if (accept_one && !stop)
             serve_new(w, !last_request(w));
+        /* Between requests, when the host's session purge is due. */
+        if (!stop)
+            purge_run_if_due(&w->ctx, w->arena);
         if (cfg->max_requests > 0 && w->served >= cfg->max_requests) {
             log_debug("recycling after %lu requests", w->served);
             stop = 1;
