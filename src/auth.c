@@ -2,8 +2,11 @@
 #include "cordgate/auth.h"
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cordgate/arena.h"
 #include "cordgate/cache.h"
@@ -15,6 +18,46 @@
 #include "cordgate/log.h"
 #include "cordgate/store.h"
 #include "cordgate/uuid.h"
+
+/* Hashed first, so that the comparison takes the same time whatever the
+ * lengths. */
+static bool
+token_equals(const char *given, size_t len, const char *want)
+{
+    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+
+    if (SHA256((const unsigned char *)given, len, a) == NULL ||
+        SHA256((const unsigned char *)want, strlen(want), b) == NULL)
+        return false;
+    return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
+enum cg_err
+auth_metrics(struct request *r)
+{
+    const char *want = r->ctx->cfg->metrics_token, *h = r->authorization;
+    size_t len;
+
+    if (want == NULL || want[0] == '\0')
+        return CG_ERR_OK;
+    /* RFC 7235: the scheme is case-insensitive. */
+    if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+        h += 7;
+        while (*h == ' ')
+            h++;
+        len = strlen(h);
+        while (len > 0 && h[len - 1] == ' ')
+            len--;
+        if (token_equals(h, len, want))
+            return CG_ERR_OK;
+    }
+    if (http_add_header(r, "WWW-Authenticate",
+                        "Bearer realm=\"cordgate metrics\"") != 0)
+        return CG_ERR_INTERNAL;
+    return request_fail_text(r, CG_ERR_UNAUTHORIZED,
+                             "GET /metrics needs the bearer token of "
+                             "CORDGATE_METRICS_TOKEN.");
+}
 
 bool
 auth_is_jwt(const char *s, size_t len)
@@ -196,7 +239,7 @@ server_token(struct request *r, const struct jwt *t, enum jwt_status decoded)
     if (e != CG_ERR_OK)
         return e;
     opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),
-                                    AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE};
+                                    AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE, true};
     st = jwt_verify(t, app->secret, strlen(app->secret), &opts);
     if (st != JWT_OK)
         return fail(r, CG_ERR_INVALID_PROJECT_TOKEN, jwt_status_message(st));
@@ -253,7 +296,7 @@ auth_server(struct request *r)
         e = auth_access_secret(r, &secret);
         if (e != CG_ERR_OK)
             return e;
-        opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(), 0, 0};
+        opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(), 0, 0, false};
         st = jwt_verify(&t, secret.p, secret.len, &opts);
         if (st == JWT_OK)
             return access_token(r, &t);

@@ -86,6 +86,11 @@ static const struct opt opts[] = {
      "file the master writes its pid to"},
     {"BASE_PATH", OPT_PATH_PREFIX, "", OFF(base_path), 0, 0,
      "URL prefix to strip before routing, e.g. /cordgate"},
+    {"METRICS_TOKEN", OPT_SECRET, "", OFF(metrics_token), 0, 0,
+     "bearer token GET /metrics requires; empty: none"},
+    {"SESSION_PURGE_INTERVAL", OPT_MILLIS, "10s",
+     OFF(session_purge_interval_ms), 0, 86400000,
+     "how often a host deletes expired and revoked sessions; 0 = never"},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) CG_PRINTF(3, 4);

@@ -395,6 +395,7 @@ http_response_serialize(struct request *r, struct buf *dst)
         buf_append(dst, "\r\nContent-Length: ", 18) != 0 ||
         buf_append_uint(dst, r->out.len) != 0 ||
         buf_append(dst, "\r\nCache-Control: no-store\r\n", 27) != 0 ||
+        buf_append(dst, "X-Content-Type-Options: nosniff\r\n", 33) != 0 ||
         buf_append(dst, r->headers.data ? r->headers.data : "",
                    r->headers.len) != 0 ||
         buf_append(dst, "\r\n", 2) != 0)

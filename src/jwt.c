@@ -153,6 +153,31 @@ parse_json(struct arena *a, struct str bytes, struct json_object **out,
     return invalid;
 }
 
+/*
+ * RFC 7515 4.1.11: crit, when present, is a non-empty array of header
+ * parameter names the recipient must understand.  We understand no
+ * extension, so a well-formed crit names one we do not, and either way the
+ * token is refused.
+ */
+static enum jwt_status
+crit_status(struct json_object *header)
+{
+    struct json_object *crit;
+    size_t i, n;
+
+    if (!json_object_is_type(header, json_type_object) ||
+        !json_object_object_get_ex(header, "crit", &crit))
+        return JWT_OK;
+    if (!json_object_is_type(crit, json_type_array) ||
+        (n = json_object_array_length(crit)) == 0)
+        return JWT_CRIT_INVALID;
+    for (i = 0; i < n; i++)
+        if (!json_object_is_type(json_object_array_get_idx(crit, i),
+                                 json_type_string))
+            return JWT_CRIT_INVALID;
+    return JWT_CRIT_UNSUPPORTED;
+}
+
 static enum jwt_status
 parse_header(struct arena *a, struct str bytes, struct jwt *out)
 {
@@ -168,6 +193,7 @@ parse_header(struct arena *a, struct str bytes, struct jwt *out)
         out->alg = STR_NULL;
     out->typ_is_jwt =
         json_get_string(out->header, "typ", &typ) && str_eq_cstr(typ, "JWT");
+    out->crit = crit_status(out->header);
     return JWT_OK;
 }
 
@@ -260,7 +286,8 @@ alg_from_name(struct str name)
     return 0;
 }
 
-/* Steps 5-7 of cord-api.md 3.2, in doubles as JavaScript computes them. */
+/* Steps 5-7 of cord-api.md 3.2, in doubles as JavaScript computes them,
+ * then an iat in the future when the caller refuses one. */
 static enum jwt_status
 check_claims(struct json_object *claims, const struct jwt_verify_opts *o)
 {
@@ -286,6 +313,9 @@ check_claims(struct json_object *claims, const struct jwt_verify_opts *o)
         if (now >= floor(json_number(v) + (double)o->max_age) + tolerance)
             return JWT_MAX_AGE_EXCEEDED;
     }
+    if (o->reject_future_iat && json_get(claims, "iat", &v) &&
+        json_is_number(v) && json_number(v) > now + tolerance)
+        return JWT_IAT_IN_FUTURE;
     return JWT_OK;
 }
 
@@ -309,6 +339,8 @@ jwt_verify(const struct jwt *t, const void *key, size_t key_len,
     alg = alg_from_name(t->alg);
     if ((alg & o->algorithms) == 0)
         return JWT_INVALID_ALGORITHM;
+    if (t->crit != JWT_OK)
+        return t->crit;
     if (jwt_hmac(alg, key, key_len, t->signing_input.p, t->signing_input.len,
                  mac, &mac_len) != 0)
         return JWT_INTERNAL;

@@ -1,6 +1,7 @@
 /* Counters shared by all workers, rendered in Prometheus text format. */
 #include "cordgate/metrics.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,11 @@ struct metrics {
     uint64_t workers;
     uint64_t connections;
     uint64_t kept; /* a gauge: adds of -1 wrap */
+    uint64_t sessions_purged;
+    /* Not a metric: when the host's next session purge is due
+     * (CLOCK_MONOTONIC ms, the same clock in every process), claimed by
+     * compare-and-swap so that one process runs each (purge.c). */
+    int64_t purge_due_ms;
     struct route_counters routes[];
 };
 
@@ -123,6 +129,32 @@ metrics_add_kept(struct metrics *m, int delta)
 {
     if (m != NULL)
         add(&m->kept, (uint64_t)(int64_t)delta);
+}
+
+void
+metrics_count_purged(struct metrics *m, unsigned long n)
+{
+    if (m != NULL && n > 0)
+        add(&m->sessions_purged, n);
+}
+
+int64_t
+metrics_purge_due(const struct metrics *m)
+{
+    return __atomic_load_n(&m->purge_due_ms, __ATOMIC_RELAXED);
+}
+
+bool
+metrics_purge_claim(struct metrics *m, int64_t seen, int64_t next)
+{
+    return __atomic_compare_exchange_n(&m->purge_due_ms, &seen, next, false,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+void
+metrics_purge_reschedule(struct metrics *m, int64_t next)
+{
+    __atomic_store_n(&m->purge_due_ms, next, __ATOMIC_RELAXED);
 }
 
 void
@@ -273,9 +305,14 @@ metrics_render(struct metrics *m, struct buf *out)
                       "# HELP cordgate_fastcgi_connections_kept FastCGI "
                       "connections kept open for the next request.\n"
                       "# TYPE cordgate_fastcgi_connections_kept gauge\n"
-                      "cordgate_fastcgi_connections_kept %llu\n",
+                      "cordgate_fastcgi_connections_kept %llu\n"
+                      "# HELP cordgate_sessions_purged_total Expired and "
+                      "revoked sessions deleted by this host.\n"
+                      "# TYPE cordgate_sessions_purged_total counter\n"
+                      "cordgate_sessions_purged_total %llu\n",
                       (unsigned long long)get(&m->db_errors),
                       (unsigned long long)get(&m->workers),
                       (unsigned long long)get(&m->connections),
-                      (unsigned long long)get(&m->kept));
+                      (unsigned long long)get(&m->kept),
+                      (unsigned long long)get(&m->sessions_purged));
 }

@@ -23,14 +23,20 @@
  * its body is, how its :id is checked and the schema of its body.  Policy is
  * applied here, once, before any handler runs, in Cord's order: the body is
  * parsed, then authenticated, then the :id checked, then the schema.
- * Literal segments match case-insensitively and a trailing slash is
- * optional, as in Cord's Express router.
+ *
+ * Under /v1/, Cord's API, literal segments match case-insensitively and a
+ * trailing slash is optional, as in Cord's Express router (its clients
+ * rely on it: Cord's own tests post to /v1/batch/).  Our own paths
+ * (/healthz, /metrics, /generate-cord-token) match only when the path is
+ * exactly theirs: no other case, no trailing slash, no percent-encoding.
+ * An operator's rule for the exact path in front (nginx `location =
+ * /metrics`) then covers every way to reach the route.
  */
 #define S(name) (&schema_##name)
 static const struct route routes[] = {
     {HTTP_GET, "/healthz", handle_health_get, AUTH_NONE, BODY_NONE, ID_ANY,
      NULL, false},
-    {HTTP_GET, "/metrics", handle_metrics_get, AUTH_NONE, BODY_NONE, ID_ANY,
+    {HTTP_GET, "/metrics", handle_metrics_get, AUTH_METRICS, BODY_NONE, ID_ANY,
      NULL, false},
     {HTTP_POST, "/v1/authorize", handle_authorize_post, AUTH_NONE, BODY_JSON,
      ID_ANY, NULL, false},
@@ -101,12 +107,16 @@ router_route(size_t i)
     return i < CG_ARRAY_LEN(routes) ? &routes[i] : NULL;
 }
 
-/* Match r's segments against pattern, capturing :params into r->params. */
+/* Match r's segments against pattern, capturing :params into r->params:
+ * Express's way for Cord's API, the exact path for ours. */
 static bool
 path_matches(struct request *r, const char *pattern)
 {
     const char *p = pattern + 1;
     size_t seg = 0, nparams = 0;
+
+    if (strncmp(pattern, "/v1/", 4) != 0)
+        return str_eq_cstr(r->path, pattern);
 
     while (*p != '\0') {
         const char *end = strchr(p, '/');
@@ -292,6 +302,9 @@ authenticate(struct request *r, const struct route *rt)
         break;
     case AUTH_CLIENT:
         e = auth_client(r);
+        break;
+    case AUTH_METRICS:
+        e = auth_metrics(r);
         break;
     }
     r->auth_failed = e != CG_ERR_OK;

@@ -28,6 +28,7 @@
 #include "cordgate/http.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
+#include "cordgate/purge.h"
 #include "cordgate/router.h"
 
 /* Room for a request's own data on top of its body. */
@@ -222,7 +223,8 @@ serve_one(struct worker *w, FCGX_Request *req)
     buf_init(&response, w->arena, HTTP_MAX_RESPONSE + 65536);
     if (http_response_serialize(&r, &response) != 0) {
         static const char oom[] = "Status: 500 Internal Server Error\r\n"
-                                  "Content-Type: application/json\r\n\r\n"
+                                  "Content-Type: application/json\r\n"
+                                  "X-Content-Type-Options: nosniff\r\n\r\n"
                                   "{\"error\":\"error\",\"message\":"
                                   "\"internal server error\"}";
 
@@ -749,8 +751,12 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
     log_debug("worker ready");
     while (!stop) {
         struct epoll_event evs[64];
-        int i, n, accept_one = 0, timeout = conn_expire_due(w);
+        int i, n, accept_one = 0, timeout = conn_expire_due(w), purge;
 
+        /* The nearest of a waiting connection's deadline and the purge. */
+        purge = purge_wait_ms(&w->ctx, clock_mono_ms());
+        if (timeout < 0 || (purge >= 0 && purge < timeout))
+            timeout = purge;
         n = epoll_wait(w->epfd, evs, 64, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
@@ -771,6 +777,9 @@ worker_run(const struct config *cfg, int listen_fd, struct metrics *m,
         }
         if (accept_one && !stop)
             serve_new(w, !last_request(w));
+        /* Between requests, when the host's session purge is due. */
+        if (!stop)
+            purge_run_if_due(&w->ctx, w->arena);
         if (cfg->max_requests > 0 && w->served >= cfg->max_requests) {
             log_debug("recycling after %lu requests", w->served);
             stop = 1;

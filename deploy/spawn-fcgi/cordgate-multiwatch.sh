@@ -27,6 +27,12 @@
 # Tested by tests/deploy/run.sh ("spawn-fcgi-multiwatch"), which substitutes
 # the settings below.
 
+# The socket (mode 0660, the web server's group) is the only way in: the
+# web server's file decides who reaches what, and the shipped ones keep
+# cordgate's own paths (/healthz, /metrics) to this host (deploy/README.md,
+# "Operator endpoints"). Never `-a 0.0.0.0`: anyone who reaches a FastCGI
+# port can forge every CGI variable.
+#
 # ---- settings
 CORDGATE=/usr/local/sbin/cordgate
 CONFIG=/etc/cordgate/cordgate.conf

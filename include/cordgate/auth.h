@@ -12,7 +12,10 @@
 struct request;
 
 /* Access tokens live 24 hours; app tokens are accepted for 24 hours after
- * their iat, with 30 seconds of clock tolerance (Cord's constants). */
+ * their iat, with 30 seconds of clock tolerance (Cord's constants).  An app
+ * or server token whose iat is more than the tolerance ahead of our clock
+ * is refused (RFC 8725 3.10; Cord accepts it, and it would outlive the
+ * 24 hours). */
 #define AUTH_ACCESS_TOKEN_TTL 86400
 #define AUTH_MAX_AGE          86400
 #define AUTH_CLOCK_TOLERANCE  30
@@ -32,6 +35,13 @@ enum cg_err auth_server(struct request *r) CG_MUSTCHECK;
  * routes do.
  */
 enum cg_err auth_client(struct request *r) CG_MUSTCHECK;
+
+/*
+ * GET /metrics: when CORDGATE_METRICS_TOKEN is set, `Authorization: Bearer
+ * <it>` (compared in constant time), else a 401 with WWW-Authenticate;
+ * when it is not set, anyone the web server lets through.
+ */
+enum cg_err auth_metrics(struct request *r) CG_MUSTCHECK;
 
 /* validator's isJWT: three dot-separated parts of [A-Za-z0-9_-]*. */
 bool auth_is_jwt(const char *s, size_t len);

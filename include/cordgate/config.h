@@ -33,7 +33,9 @@ struct config {
     char *log_file;
     char *pid_file;
     char *base_path;
-    bool db_prepared; /* named prepared statements (off for PgBouncer) */
+    bool db_prepared;    /* named prepared statements (off for PgBouncer) */
+    char *metrics_token; /* GET /metrics wants it as a bearer token; "" none */
+    unsigned long session_purge_interval_ms; /* 0: sessions are never purged */
     /* Loaded from TEST_USERS_FILE (or the defaults) when TEST_TOKENS is on. */
     struct test_users test_users;
 };

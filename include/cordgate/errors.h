@@ -41,6 +41,8 @@
     X(USER_NOT_IN_GROUP, "user_not_in_group", 401,                             \
       "The user is not a member of the group.")                                \
     X(INVALID_USER_ID, "invalid_user_id", 401, "Invalid user id")              \
+    X(UNAUTHORIZED, "unauthorized", 401,                                       \
+      "This endpoint needs its bearer token.")                                 \
     X(FORBIDDEN, "forbidden", 403, "Forbidden.")                               \
     X(NOT_FOUND, "not_found", 404, "No such endpoint.")                        \
     X(METHOD_NOT_ALLOWED, "method_not_allowed", 405,                           \

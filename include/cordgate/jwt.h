@@ -30,7 +30,9 @@ enum jwt_alg {
  * JWT_PAYLOAD_NOT_JSON and JWT_PAYLOAD_NOT_OBJECT (cord-api.md 3.3 step 4,
  * 3.4 B1); Node's SyntaxError text names the offending character, which we
  * do not reproduce.  JWT_INTERNAL (out of memory, OpenSSL failure) is a 500,
- * never a verdict on the token.
+ * never a verdict on the token.  The last three are ours: jsonwebtoken
+ * checks neither crit (RFC 7515 4.1.11) nor an iat in the future (RFC 8725
+ * 3.10), so their texts are written in its style.
  */
 #define JWT_STATUSES(X)                                                        \
     X(OK, "")                                                                  \
@@ -51,7 +53,11 @@ enum jwt_alg {
     X(EXPIRED, "TokenExpiredError: jwt expired")                               \
     X(IAT_REQUIRED,                                                            \
       "JsonWebTokenError: iat required when maxAge is specified")              \
-    X(MAX_AGE_EXCEEDED, "TokenExpiredError: maxAge exceeded")
+    X(MAX_AGE_EXCEEDED, "TokenExpiredError: maxAge exceeded")                  \
+    X(CRIT_INVALID, "JsonWebTokenError: invalid crit header parameter")        \
+    X(CRIT_UNSUPPORTED,                                                        \
+      "JsonWebTokenError: unsupported crit header parameter")                  \
+    X(IAT_IN_FUTURE, "JsonWebTokenError: jwt issued in the future")
 
 enum jwt_status {
 #define JWT_STATUS_ENUM(name, message) JWT_##name,
@@ -75,6 +81,10 @@ struct jwt {
     bool payload_is_json;
     bool typ_is_jwt; /* header.typ == "JWT": jsonwebtoken then insists on
                         a JSON payload */
+    /* JWT_OK without a crit header parameter; JWT_CRIT_UNSUPPORTED for a
+     * well-formed one (we understand no extension, so any name in it is
+     * one we do not), JWT_CRIT_INVALID for any other value. */
+    enum jwt_status crit;
 };
 
 /*
@@ -104,6 +114,9 @@ struct jwt_verify_opts {
     int64_t now;             /* seconds since the epoch; never the token's */
     int64_t clock_tolerance; /* seconds */
     int64_t max_age;         /* seconds; 0 means no maxAge check */
+    /* Refuse a numeric iat after now + clock_tolerance (RFC 8725 3.10):
+     * such a token would outlive max_age.  jsonwebtoken never does. */
+    bool reject_future_iat;
 };
 
 /*
@@ -112,8 +125,11 @@ struct jwt_verify_opts {
  * jsonwebtoken's order: a JSON payload when typ is "JWT", signature
  * present, a non-empty key, alg in o->algorithms, MAC, nbf, exp, maxAge.
  * Claims are only read from an object payload; numbers compare as
- * JavaScript doubles do.  One deliberate difference: jsonwebtoken measures
+ * JavaScript doubles do.  Deliberate differences: jsonwebtoken measures
  * maxAge from now when iat is 0 (its "iat || now"); we measure it from 0.
+ * A crit header parameter is refused after the alg check and before the
+ * MAC (RFC 7515 5.2 checks the header before the signature), whoever the
+ * caller; with o->reject_future_iat, an iat in the future after maxAge.
  */
 enum jwt_status jwt_verify(const struct jwt *t, const void *key, size_t key_len,
                            const struct jwt_verify_opts *o) CG_MUSTCHECK;

@@ -12,8 +12,9 @@ struct schema;
 
 enum auth_kind {
     AUTH_NONE,
-    AUTH_SERVER, /* access token or server auth token: sets r->app */
-    AUTH_CLIENT, /* client auth token: sets r->app and r->viewer */
+    AUTH_SERVER,  /* access token or server auth token: sets r->app */
+    AUTH_CLIENT,  /* client auth token: sets r->app and r->viewer */
+    AUTH_METRICS, /* the bearer token CORDGATE_METRICS_TOKEN, when it is set */
 };
 
 enum body_kind {
@@ -33,8 +34,11 @@ enum path_id {
 };
 
 struct route {
-    unsigned method;     /* one enum http_method */
-    const char *pattern; /* "/v1/users/:id": literal or :param segments */
+    unsigned method; /* one enum http_method */
+    /* "/v1/users/:id": literal or :param segments.  Under /v1/ (Cord's
+     * API) literal segments match as Express's do; any other pattern
+     * matches only the very same path, byte for byte. */
+    const char *pattern;
     enum cg_err (*handler)(struct request *r);
     /* A failure of AUTH_CLIENT is answered as Cord's client routes do:
      * 403 {"error": "invalid_session - <message>"}. */

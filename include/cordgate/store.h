@@ -65,6 +65,21 @@ enum cg_err store_session_get(struct db *db, struct arena *a,
                               enum session_state *state, struct app *app,
                               int64_t *expires_ms) CG_MUSTCHECK;
 
+/*
+ * One batch of the session purge: delete up to limit expired sessions
+ * (past expires_at by more than a grace of 5 minutes, for clocks that
+ * differ between hosts) and up to limit revoked ones (expires_at NULL,
+ * issued more than a day and 5 minutes ago, when their access token's own
+ * exp has passed), in one statement that skips rows other transactions
+ * hold and waits for no lock.  Under a transaction-level advisory lock
+ * that it only tries: when another host holds it, *locked is false and
+ * nothing is deleted.  *deleted counts the rows gone; *more is true when a
+ * kind filled its limit, so that more may be left.
+ */
+enum cg_err store_sessions_purge(struct db *db, struct arena *a,
+                                 int64_t deadline_ms, long limit, bool *locked,
+                                 long *deleted, bool *more) CG_MUSTCHECK;
+
 /* A value from the settings table, or NULL when it is not set. */
 enum cg_err store_setting_get(struct db *db, struct arena *a,
                               int64_t deadline_ms, const char *key,

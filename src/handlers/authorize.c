@@ -74,7 +74,7 @@ check_token(struct request *r, struct str token, struct app *app)
     if (e != CG_ERR_OK)
         return e;
     opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),
-                                    AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE};
+                                    AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE, true};
     st = jwt_verify(&t, app->secret, strlen(app->secret), &opts);
     if (st != JWT_OK)
         return fail(r, jwt_status_message(st));

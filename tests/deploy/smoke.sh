@@ -21,6 +21,10 @@
 #   404, 405      JSON errors from the app; the 405 carries Allow
 #   413           a body over 1 MiB -> the app's JSON 413 (every shipped
 #                 configuration keeps the server's own limit above cordgate's)
+#   operator      GET /metrics from this host -> 200; from 127.0.0.2 (when
+#                 BASE_URL is on 127.0.0.1) /metrics, /healthz and their
+#                 case and slash variants -> 403 from the front end, even
+#                 with X-Forwarded-For and the like; Cord's API -> 200
 # Every request carries `X-Request-Id: smoke-NAME-N`, so that the caller can
 # find its log lines.
 #
@@ -237,6 +241,37 @@ expect 405 "wrong method"
 json_error method_not_allowed
 grep -qi '^Allow: ' "$TMP/headers" || fail "405 without an Allow header"
 say "404 and 405 ok ($(grep -i '^Allow: ' "$TMP/headers" | tr -d '\r'))"
+
+# cordgate's own paths (/healthz, /metrics, ...) are for this host only;
+# Cord's API is for everyone. The shipped files allow 127.0.0.1 and ::1, so
+# a client on 127.0.0.2, another loopback address, stands for any other
+# host. The front end judges the connection's source address: headers that
+# claim another client must change nothing.
+if [[ "$BASE" =~ ^https?://127\.0\.0\.1[:/] ]]; then
+    req GET /metrics
+    expect 200 "GET /metrics from this host"
+    grep -q '^# TYPE cordgate_requests_total' "$TMP/body" ||
+        fail "GET /metrics from this host: not cordgate's metrics"
+    OTHER=(--interface 127.0.0.2)
+    for path in /metrics /healthz /Metrics /METRICS /metrics/ /%6detrics \
+        /Healthz /healthz/ '/metrics?x=1'; do
+        req GET "$path" "${OTHER[@]}"
+        expect 403 "GET $path from another address"
+        ! grep -q 'cordgate_' "$TMP/body" ||
+            fail "GET $path from another address: the metrics got out"
+    done
+    req GET /metrics "${OTHER[@]}" -H 'X-Forwarded-For: 127.0.0.1' \
+        -H 'X-Real-IP: 127.0.0.1' -H 'Forwarded: for=127.0.0.1' \
+        -H 'Client-IP: 127.0.0.1' -H 'X-Client-IP: 127.0.0.1'
+    expect 403 "GET /metrics from another address claiming 127.0.0.1"
+    req GET /v1/verify "${OTHER[@]}" -H "$AUTH"
+    expect 200 "Cord's API from another address"
+    req GET /V1/Verify "${OTHER[@]}" -H "$AUTH"
+    expect 200 "Cord's API in another case from another address"
+    say "operator endpoints ok (this host only: 403 from 127.0.0.2, headers or not; Cord's API open)"
+else
+    say "operator endpoints: not checked (BASE_URL is not on 127.0.0.1)"
+fi
 
 # 413 from the app
 head -c $((1024 * 1024 + 4096)) /dev/zero | tr '\0' 'a' |

@@ -357,15 +357,15 @@ b64url(const unsigned char *in, size_t n, char *out)
 
 /* Written here with OpenSSL's HMAC directly, independent of src/jwt.c. */
 char *
-it_jwt(const char *alg, const char *payload_json, const char *secret)
+it_jwt_with_header(const char *alg, const char *header,
+                   const char *payload_json, const char *secret)
 {
     const EVP_MD *md = strcmp(alg, "HS256") == 0 ? EVP_sha256() : EVP_sha512();
-    char header[64], *out;
+    char *out;
     unsigned char mac[64];
     unsigned int maclen = 0;
     size_t plen = strlen(payload_json), hlen, total;
 
-    snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
     hlen = strlen(header);
     total = (hlen + plen) * 2 + 200;
     out = malloc(total);
@@ -378,6 +378,15 @@ it_jwt(const char *alg, const char *payload_json, const char *secret)
     strcat(out, ".");
     b64url(mac, maclen, out + strlen(out));
     return out;
+}
+
+char *
+it_jwt(const char *alg, const char *payload_json, const char *secret)
+{
+    char header[64];
+
+    snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+    return it_jwt_with_header(alg, header, payload_json, secret);
 }
 
 const char *

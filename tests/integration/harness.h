@@ -68,6 +68,10 @@ long long it_now_ms(void);
 char *it_sql_value(const char *sql);
 /* A compact HS256/HS512 JWT of payload_json signed with secret. */
 char *it_jwt(const char *alg, const char *payload_json, const char *secret);
+/* The same with a header of the caller's (JSON text, as is); alg picks
+ * the MAC whatever the header says. */
+char *it_jwt_with_header(const char *alg, const char *header,
+                         const char *payload_json, const char *secret);
 /* "Authorization: Bearer <token>" in a static buffer. */
 const char *it_bearer(const char *token);
 

@@ -530,3 +530,107 @@ Test(bearer, access_token_session_states)
     free(secret_value);
     free(tok);
 }
+
+/*
+ * Where cordgate is stricter than Cord, whose jsonwebtoken checks neither:
+ * a crit header parameter is refused (RFC 7515 4.1.11; no extension is
+ * understood), and so is an iat more than the 30 s tolerance ahead (RFC
+ * 8725 3.10: such a token would outlive the 24 h maximum age).  The same
+ * rows go to POST /v1/authorize (an app token) and to GET /v1/verify (a
+ * server token, app_id or project_id).
+ */
+struct strict_case {
+    const char *name;
+    const char *header; /* NULL: {"alg":"HS512","typ":"JWT"} */
+    long iat_offset;    /* iat = now + this */
+    bool with_exp;      /* exp = iat + 60 */
+    long status;
+    const char *message; /* NULL for a 200 */
+};
+
+static const struct strict_case strict_rows[] = {
+    {"crit naming an extension",
+     "{\"alg\":\"HS512\",\"typ\":\"JWT\",\"crit\":[\"exp\"],\"exp\":1}", 0,
+     true, 401, "JsonWebTokenError: unsupported crit header parameter"},
+    {"crit naming b64", "{\"alg\":\"HS512\",\"b64\":false,\"crit\":[\"b64\"]}",
+     0, true, 401, "JsonWebTokenError: unsupported crit header parameter"},
+    {"crit an empty array", "{\"alg\":\"HS512\",\"crit\":[]}", 0, true, 401,
+     "JsonWebTokenError: invalid crit header parameter"},
+    {"crit a string", "{\"alg\":\"HS512\",\"crit\":\"exp\"}", 0, true, 401,
+     "JsonWebTokenError: invalid crit header parameter"},
+    {"crit with a number", "{\"alg\":\"HS512\",\"crit\":[\"x\",1],\"x\":2}", 0,
+     true, 401, "JsonWebTokenError: invalid crit header parameter"},
+    {"iat a day ahead", NULL, 86400, true, 401,
+     "JsonWebTokenError: jwt issued in the future"},
+    {"iat ten years ahead, no exp", NULL, 315576000, false, 401,
+     "JsonWebTokenError: jwt issued in the future"},
+    {"iat 90 s ahead", NULL, 90, true, 401,
+     "JsonWebTokenError: jwt issued in the future"},
+    /* The server's clock reads at least the test's: at most 20 s ahead. */
+    {"iat 20 s ahead, inside the tolerance", NULL, 20, true, 200, NULL},
+    {"a header without crit", "{\"alg\":\"HS512\",\"kid\":\"k1\"}", 0, true,
+     200, NULL},
+};
+
+static char *
+strict_token(const struct strict_case *c, const char *claim)
+{
+    long iat = (long)time(NULL) + c->iat_offset;
+    char payload[256];
+
+    if (c->with_exp)
+        snprintf(payload, sizeof(payload),
+                 "{\"%s\":\"%s\",\"iat\":%ld,\"exp\":%ld}", claim, app_id(),
+                 iat, iat + 60);
+    else
+        snprintf(payload, sizeof(payload), "{\"%s\":\"%s\",\"iat\":%ld}", claim,
+                 app_id(), iat);
+    return c->header ? it_jwt_with_header("HS512", c->header, payload, secret())
+                     : it_jwt("HS512", payload, secret());
+}
+
+Test(authorize, crit_and_an_iat_in_the_future_are_refused)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(strict_rows) / sizeof(strict_rows[0]); i++) {
+        const struct strict_case *c = &strict_rows[i];
+        char *tok = strict_token(c, "app_id");
+        long before = session_count();
+        struct it_response r;
+
+        authorize(tok, &r);
+        cr_log_info("%s: %ld %s", c->name, r.status, r.body);
+        cr_assert_eq(r.status, c->status, "%s: %ld %s", c->name, r.status,
+                     r.body);
+        if (c->message != NULL) {
+            expect(&r, c->status, "invalid_project_token", c->message);
+            cr_assert_eq(session_count(), before, "%s: a refused token wrote",
+                         c->name);
+        }
+        it_response_free(&r);
+        free(tok);
+    }
+}
+
+Test(bearer, server_tokens_with_crit_or_an_iat_in_the_future_are_refused)
+{
+    static const char *const claims[] = {"app_id", "project_id"};
+    size_t i, k;
+
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < sizeof(strict_rows) / sizeof(strict_rows[0]); i++) {
+            const struct strict_case *c = &strict_rows[i];
+            char *tok = strict_token(c, claims[k]);
+            struct it_response r;
+
+            verify_with(it_bearer(tok), &r);
+            cr_assert_eq(r.status, c->status, "%s, %s: %ld %s", c->name,
+                         claims[k], r.status, r.body);
+            if (c->message != NULL)
+                expect(&r, c->status, "invalid_project_token", c->message);
+            it_response_free(&r);
+            free(tok);
+        }
+    }
+}

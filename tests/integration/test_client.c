@@ -921,3 +921,65 @@ Test(viewer, bad_tokens_are_refused_and_create_nothing)
     free(member_claims);
     free(like);
 }
+
+/*
+ * Client tokens are verified as Cord verifies them (jsonwebtoken with no
+ * maxAge and no tolerance), so an iat in the future is accepted: Cord's
+ * Python SDK stamps iat with the host's local time, hours ahead of UTC
+ * east of Greenwich.  A crit header parameter is refused (RFC 7515 4.1.11),
+ * where Cord would accept it; no SDK writes one.
+ */
+Test(viewer, iat_in_the_future_is_accepted_as_cord_and_crit_refused)
+{
+    const char *t = tag();
+    long now = (long)time(NULL);
+    struct {
+        const char *what;
+        const char *header; /* NULL: the usual one */
+        long iat, exp;      /* exp 0: none */
+        const char *inner;  /* NULL: 200 */
+    } rows[] = {
+        {"iat two hours ahead", NULL, now + 7200, now + 7260, NULL},
+        {"iat a day ahead", NULL, now + 86400, now + 86460, NULL},
+        {"iat ten years ahead, no exp", NULL, now + 315576000, 0, NULL},
+        {"crit", "{\"alg\":\"HS512\",\"typ\":\"JWT\",\"crit\":[\"x\"],\"x\":1}",
+         now, now + 60, "JsonWebTokenError: unsupported crit header parameter"},
+        {"crit not a list", "{\"alg\":\"HS512\",\"crit\":true}", now, now + 60,
+         "JsonWebTokenError: invalid crit header parameter"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *id = xprintf("fut%zu-%s", i, t), *payload, *tok;
+        struct it_response r;
+        long users;
+
+        if (rows[i].exp != 0)
+            payload = xprintf("{\"user_id\":\"%s\",\"user_details\":{},"
+                              "\"project_id\":\"%s\",\"iat\":%ld,\"exp\":%ld}",
+                              id, app_id(), rows[i].iat, rows[i].exp);
+        else
+            payload = xprintf("{\"user_id\":\"%s\",\"user_details\":{},"
+                              "\"project_id\":\"%s\",\"iat\":%ld}",
+                              id, app_id(), rows[i].iat);
+        tok = rows[i].header ? it_jwt_with_header("HS512", rows[i].header,
+                                                  payload, secret())
+                             : it_jwt("HS512", payload, secret());
+        viewer(tok, &r);
+        cr_log_info("%s: %ld %s", rows[i].what, r.status, r.body);
+        if (rows[i].inner == NULL)
+            cr_assert_eq(r.status, 200, "%s: %ld %s", rows[i].what, r.status,
+                         r.body);
+        else
+            expect_refused(&r, rows[i].inner);
+        it_response_free(&r);
+        users = count_sql("SELECT count(*) FROM users WHERE app_id = '%s' "
+                          "AND id = '%s'",
+                          id);
+        cr_assert_eq(users, rows[i].inner == NULL ? 1 : 0, "%s: %ld users %s",
+                     rows[i].what, users, id);
+        free(tok);
+        free(payload);
+        free(id);
+    }
+}

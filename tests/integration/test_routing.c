@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -56,17 +58,77 @@ Test(routing, wrong_method_is_405_with_allow)
     }
 }
 
-Test(routing, paths_match_case_insensitively_with_optional_slash)
+/* A server auth token for the test app, as the SDKs make it. */
+static char *
+server_token(void)
 {
-    static const char *const paths[] = {"/healthz", "/healthz/", "/HealthZ",
-                                        "/healthz?x=1"};
+    char payload[256];
+    long now = (long)time(NULL);
+
+    snprintf(payload, sizeof(payload),
+             "{\"app_id\":\"%s\",\"iat\":%ld,\"exp\":%ld}",
+             it_env("CORDGATE_TEST_APP_ID"), now, now + 60);
+    return it_jwt("HS512", payload, it_env("CORDGATE_TEST_APP_SECRET"));
+}
+
+/* Cord's API matches as its Express router does (cord-api.md 1.1, case
+ * 73). */
+Test(routing, cords_paths_match_case_insensitively_with_optional_slash)
+{
+    static const char *const paths[] = {"/v1/verify", "/v1/verify/",
+                                        "/V1/VERIFY", "/v1/Verify/",
+                                        "/v1/verify?x=1"};
+    char *tok = server_token();
+    const char *h[] = {it_bearer(tok), NULL};
     size_t i;
 
     for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         struct it_response r;
 
-        it_http("GET", url("CORDGATE_TEST_URL", paths[i]), NULL, 0, NULL, &r);
+        it_http("GET", url("CORDGATE_TEST_URL", paths[i]), NULL, 0, h, &r);
         cr_assert_eq(r.status, 200, "%s: %ld %s", paths[i], r.status, r.body);
+        it_response_free(&r);
+    }
+    free(tok);
+}
+
+/* Our own paths match exactly: a web server's rule for /metrics (nginx
+ * `location = /metrics`) is not bypassed by /Metrics or /metrics/. */
+Test(routing, our_paths_match_exactly)
+{
+    static const char *const variants[] = {
+        "/Metrics",
+        "/METRICS",
+        "/metrics/",
+        "/metrics/?x=1",
+        "/%6detrics",
+        "/Healthz",
+        "/HEALTHZ",
+        "/healthz/",
+        "/%68ealthz",
+        "/Generate-Cord-Token?userIndex=1",
+        "/generate-cord-token/",
+    };
+    static const char *const exact[] = {"/metrics", "/metrics?x=1", "/healthz",
+                                        "/healthz?x=1",
+                                        "/generate-cord-token?userIndex=1"};
+    size_t i;
+
+    for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+        struct it_response r;
+
+        it_http("GET", url("CORDGATE_TEST_URL", variants[i]), NULL, 0, NULL,
+                &r);
+        it_assert_error(&r, 404, "not_found");
+        cr_assert(strstr(r.body, "cordgate_") == NULL, "%s: %s", variants[i],
+                  r.body);
+        it_response_free(&r);
+    }
+    for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+        struct it_response r;
+
+        it_http("GET", url("CORDGATE_TEST_URL", exact[i]), NULL, 0, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s: %ld %s", exact[i], r.status, r.body);
         it_response_free(&r);
     }
 }
@@ -193,4 +255,137 @@ Test(health, head_has_headers_and_no_body)
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.body_len, 0);
     it_response_free(&r);
+}
+
+/* How often a header appears in r's header block. */
+static int
+header_count(const struct it_response *r, const char *name)
+{
+    const char *p = r->headers;
+    size_t n = strlen(name);
+    int count = 0;
+
+    while (p != NULL && *p != '\0') {
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+            count++;
+        p = strstr(p, "\r\n");
+        if (p != NULL)
+            p += 2;
+    }
+    return count;
+}
+
+/* Every answer, errors and preflights included, tells the browser not to
+ * guess its type. */
+Test(headers, nosniff_on_every_answer)
+{
+    static const char *const json_headers[] = {"Content-Type: application/json",
+                                               NULL};
+    static const char *const preflight[] = {
+        "Origin: https://a.example", "Access-Control-Request-Method: PUT",
+        NULL};
+    static const struct {
+        const char *method, *path, *body;
+        const char *const *headers;
+        long status;
+    } rows[] = {
+        {"GET", "/healthz", NULL, NULL, 200},
+        {"HEAD", "/healthz", NULL, NULL, 200},
+        {"GET", "/metrics", NULL, NULL, 200},
+        {"GET", "/v1/verify", NULL, NULL, 401},
+        {"PUT", "/v1/users/x", "{\"name\":", json_headers, 400},
+        {"GET", "/v1/client/viewer", NULL, NULL, 403},
+        {"GET", "/v1/nothing-here", NULL, NULL, 404},
+        {"GET", "/nothing-here", NULL, NULL, 404},
+        {"POST", "/healthz", "{}", NULL, 405},
+        {"OPTIONS", "/v1/users", NULL, preflight, 204},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct it_response r;
+        const char *v;
+
+        it_http(rows[i].method, url("CORDGATE_TEST_URL", rows[i].path),
+                rows[i].body, rows[i].body ? strlen(rows[i].body) : 0,
+                rows[i].headers, &r);
+        cr_assert_eq(r.status, rows[i].status, "%s %s: %ld %s", rows[i].method,
+                     rows[i].path, r.status, r.body);
+        v = it_header(&r, "X-Content-Type-Options");
+        cr_assert(v != NULL && strcmp(v, "nosniff") == 0,
+                  "%s %s: X-Content-Type-Options %s", rows[i].method,
+                  rows[i].path, v ? v : "(none)");
+        cr_assert_eq(header_count(&r, "X-Content-Type-Options"), 1, "%s",
+                     r.headers);
+        it_response_free(&r);
+    }
+}
+
+static pid_t spare_master;
+
+static void
+stop_spare(void)
+{
+    it_stop(spare_master);
+    spare_master = 0;
+}
+
+/* CORDGATE_METRICS_TOKEN: GET /metrics wants it as a bearer token, through
+ * the web server, and nothing else changes. */
+Test(health, metrics_need_the_token_when_one_is_set, .fini = stop_spare)
+{
+    static const char *const env[] = {
+        "CORDGATE_WORKERS=1", "CORDGATE_METRICS_TOKEN=it-metrics-9f1c7e2a5b4d",
+        NULL};
+    static const struct {
+        const char *authorization;
+        long status;
+    } rows[] = {
+        {NULL, 401},
+        {"Authorization: Bearer wrong", 401},
+        {"Authorization: Bearer it-metrics-9f1c7e2a5b4", 401},
+        {"Authorization: Bearer it-metrics-9f1c7e2a5b4dx", 401},
+        {"Authorization: Basic aXQtbWV0cmljcy05ZjFjN2UyYTViNGQ=", 401},
+        {"Authorization: it-metrics-9f1c7e2a5b4d", 401},
+        {"Authorization: Bearer it-metrics-9f1c7e2a5b4d", 200},
+        {"Authorization: bearer it-metrics-9f1c7e2a5b4d", 200},
+    };
+    size_t i;
+    struct it_response r;
+
+    spare_master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *h[] = {rows[i].authorization, NULL};
+        const char *www;
+
+        it_http("GET", url("CORDGATE_TEST_SPARE_URL", "/metrics"), NULL, 0,
+                rows[i].authorization ? h : NULL, &r);
+        cr_assert_eq(r.status, rows[i].status, "%s: %ld %s",
+                     rows[i].authorization ? rows[i].authorization : "none",
+                     r.status, r.body);
+        if (r.status == 401) {
+            it_assert_error(&r, 401, "unauthorized");
+            www = it_header(&r, "WWW-Authenticate");
+            cr_assert(www != NULL && strncmp(www, "Bearer ", 7) == 0, "%s",
+                      r.headers);
+            cr_assert(strstr(r.body, "cordgate_") == NULL, "%s", r.body);
+        } else {
+            cr_assert(strstr(r.body, "# TYPE cordgate_requests_total") != NULL,
+                      "%s", r.body);
+        }
+        it_response_free(&r);
+    }
+    /* The token guards /metrics alone, and only the exact path. */
+    it_http("GET", url("CORDGATE_TEST_SPARE_URL", "/healthz"), NULL, 0, NULL,
+            &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    it_response_free(&r);
+    {
+        const char *h[] = {rows[6].authorization, NULL};
+
+        it_http("GET", url("CORDGATE_TEST_SPARE_URL", "/Metrics"), NULL, 0, h,
+                &r);
+        it_assert_error(&r, 404, "not_found");
+        it_response_free(&r);
+    }
 }

@@ -739,6 +739,7 @@ Test(http, response_has_status_type_length_and_body)
                       "Content-Type: application/json; charset=utf-8\r\n"
                       "Content-Length: 7\r\n"
                       "Cache-Control: no-store\r\n"
+                      "X-Content-Type-Options: nosniff\r\n"
                       "\r\n"
                       "{\"a\":1}");
 }
@@ -755,6 +756,7 @@ Test(http, response_carries_extra_headers_and_its_own_type)
                       "Content-Type: text/plain; charset=utf-8\r\n"
                       "Content-Length: 2\r\n"
                       "Cache-Control: no-store\r\n"
+                      "X-Content-Type-Options: nosniff\r\n"
                       "Allow: GET, HEAD\r\n"
                       "X-Request-Id: abc\r\n"
                       "\r\n"
@@ -769,6 +771,7 @@ Test(http, empty_response_has_length_zero)
                       "Content-Type: application/json; charset=utf-8\r\n"
                       "Content-Length: 0\r\n"
                       "Cache-Control: no-store\r\n"
+                      "X-Content-Type-Options: nosniff\r\n"
                       "\r\n");
 }
 
@@ -815,6 +818,7 @@ Test(http, head_response_has_the_length_but_no_body)
                       "Content-Type: application/json; charset=utf-8\r\n"
                       "Content-Length: 7\r\n"
                       "Cache-Control: no-store\r\n"
+                      "X-Content-Type-Options: nosniff\r\n"
                       "\r\n");
 }
 

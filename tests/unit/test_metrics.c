@@ -324,6 +324,45 @@ Test(metrics, kept_connections_go_up_and_down)
     cr_assert_eq(sample(render(), "cordgate_fastcgi_connections_kept"), 0);
 }
 
+Test(metrics, purged_sessions_are_counted)
+{
+    const char *text = render();
+
+    cr_assert_eq(sample(text, "cordgate_sessions_purged_total"), 0);
+    cr_assert_not_null(
+        strstr(text, "# TYPE cordgate_sessions_purged_total counter\n"));
+    metrics_count_purged(metrics, 500);
+    metrics_count_purged(metrics, 0);
+    metrics_count_purged(metrics, 3);
+    cr_assert_eq(sample(render(), "cordgate_sessions_purged_total"), 503);
+}
+
+/* The purge schedule is claimed by one process of the host: a claim from
+ * a stale due time fails, in this process as in a forked one. */
+Test(metrics, a_purge_is_claimed_once_across_processes)
+{
+    pid_t pid;
+    int status;
+
+    cr_assert_eq(metrics_purge_due(metrics), 0, "due at start");
+    cr_assert(metrics_purge_claim(metrics, 0, 1000));
+    cr_assert_not(metrics_purge_claim(metrics, 0, 2000), "claimed twice");
+    cr_assert_eq(metrics_purge_due(metrics), 1000);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(metrics_purge_claim(metrics, 1000, 5000) &&
+                      !metrics_purge_claim(metrics, 1000, 6000)
+                  ? 0
+                  : 1);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert_eq(metrics_purge_due(metrics), 5000, "the child's claim holds");
+    cr_assert_not(metrics_purge_claim(metrics, 1000, 7000));
+    metrics_purge_reschedule(metrics, 100);
+    cr_assert_eq(metrics_purge_due(metrics), 100);
+}
+
 Test(metrics, null_metrics_are_ignored)
 {
     metrics_count_request(NULL, 0, 200, 0.1);
@@ -332,6 +371,7 @@ Test(metrics, null_metrics_are_ignored)
     metrics_set_workers(NULL, 4);
     metrics_count_connection(NULL);
     metrics_add_kept(NULL, 1);
+    metrics_count_purged(NULL, 1);
     metrics_destroy(NULL);
 }
 
@@ -447,7 +487,7 @@ Test(metrics, every_family_is_contiguous_and_declared_first)
             current = fam;
         }
     }
-    cr_assert_eq(f.n, 7);
+    cr_assert_eq(f.n, 8);
     cr_assert_str_eq(f.name[0], "cordgate_requests_total");
     cr_assert_str_eq(f.type[0], "counter");
     cr_assert_str_eq(f.name[1], "cordgate_request_duration_seconds");
@@ -462,8 +502,10 @@ Test(metrics, every_family_is_contiguous_and_declared_first)
     cr_assert_str_eq(f.type[5], "counter");
     cr_assert_str_eq(f.name[6], "cordgate_fastcgi_connections_kept");
     cr_assert_str_eq(f.type[6], "gauge");
+    cr_assert_str_eq(f.name[7], "cordgate_sessions_purged_total");
+    cr_assert_str_eq(f.type[7], "counter");
     /* Per route row: 3 statuses, 11 buckets, sum and count; then 3 restart
-     * reasons, the database errors, the workers and the two connection
-     * samples. */
-    cr_assert_eq(nsamples, (nroutes + 1) * (3 + 13) + 3 + 2 + 2);
+     * reasons, the database errors, the workers, the two connection
+     * samples and the purged sessions. */
+    cr_assert_eq(nsamples, (nroutes + 1) * (3 + 13) + 3 + 2 + 2 + 1);
 }

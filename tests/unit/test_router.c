@@ -242,10 +242,12 @@ Test(router, unknown_and_bad_paths_are_404)
     }
 }
 
-Test(router, percent_encoded_literal_segments_match)
+Test(router, percent_encoded_literal_segments_of_cords_api_match)
 {
-    cr_assert_eq(dispatch("GET", "/%6detrics"), route_index("/metrics"));
-    cr_assert_eq(req.status, 200);
+    cr_assert_eq(dispatch("GET", "/%761/verify"), route_index("/v1/verify"));
+    cr_assert_eq(req.status, 401);
+    cr_assert_eq(dispatch("GET", "/v1/%76erify"), route_index("/v1/verify"));
+    cr_assert_eq(req.status, 401);
 }
 
 static const char *const wrong_methods[] = {
@@ -271,31 +273,132 @@ Test(router, wrong_method_is_405_with_an_allow_header)
 
 Test(router, wrong_method_body_is_exact)
 {
-    dispatch("DELETE", "/healthz/");
+    dispatch("DELETE", "/healthz");
     cr_assert_eq(req.status, 405);
     assert_body("{\"error\":\"method_not_allowed\",\"message\":"
                 "\"Method DELETE is not allowed here; use GET, HEAD.\"}");
 }
 
-Test(router, literal_segments_match_case_insensitively)
+/* Cord's API matches as Express does: no token, so a 401 says the route
+ * was found. */
+Test(router, cords_literal_segments_match_case_insensitively)
 {
-    static const char *const spellings[] = {"/metrics", "/METRICS", "/Metrics",
-                                            "/mEtRiCs"};
+    static const char *const spellings[] = {"/v1/verify", "/V1/VERIFY",
+                                            "/v1/Verify", "/V1/vErIfY"};
 
     for (size_t i = 0; i < CG_ARRAY_LEN(spellings); i++) {
-        cr_assert_eq(dispatch("GET", spellings[i]), route_index("/metrics"),
+        cr_assert_eq(dispatch("GET", spellings[i]), route_index("/v1/verify"),
                      "%s", spellings[i]);
-        cr_assert_eq(req.status, 200, "%s", spellings[i]);
-        cr_assert_eq(req.route, router_route(route_index("/metrics")));
+        cr_assert_eq(req.status, 401, "%s", spellings[i]);
+        cr_assert_eq(req.route, router_route(route_index("/v1/verify")));
     }
 }
 
-Test(router, trailing_slash_is_optional)
+Test(router, cords_trailing_slash_is_optional)
 {
-    cr_assert_eq(dispatch("GET", "/metrics/"), route_index("/metrics"));
+    cr_assert_eq(dispatch("GET", "/v1/verify/"), route_index("/v1/verify"));
+    cr_assert_eq(req.status, 401);
+    cr_assert_eq(dispatch("GET", "/v1/verify/?a=b"), route_index("/v1/verify"));
+    cr_assert_eq(req.status, 401);
+}
+
+/* Our own paths match only exactly, so that a web server's rule for the
+ * exact path (nginx `location = /metrics`) leaves no other way in. */
+Test(router, our_paths_match_exactly)
+{
+    static const char *const variants[] = {
+        "/METRICS",
+        "/Metrics",
+        "/metrics/",
+        "/%6detrics",
+        "/metric%73",
+        "/Healthz",
+        "/HEALTHZ",
+        "/healthz/",
+        "/%68ealthz",
+        "/Generate-Cord-Token",
+        "/generate-cord-token/",
+        "/GENERATE-CORD-TOKEN",
+    };
+    static const char *const exact[] = {"/metrics", "/metrics?a=b",
+                                        "/metrics?"};
+
+    cfg.test_tokens = true;
+    for (size_t i = 0; i < CG_ARRAY_LEN(variants); i++) {
+        char message[128];
+
+        cr_assert_eq(dispatch("GET", variants[i]), router_route_count(), "%s",
+                     variants[i]);
+        cr_assert_eq(req.status, 404, "%s", variants[i]);
+        snprintf(message, sizeof(message), "No endpoint GET %s exists.",
+                 variants[i]);
+        assert_error_json("not_found", message);
+    }
+    for (size_t i = 0; i < CG_ARRAY_LEN(exact); i++) {
+        cr_assert_eq(dispatch("GET", exact[i]), route_index("/metrics"), "%s",
+                     exact[i]);
+        cr_assert_eq(req.status, 200, "%s", exact[i]);
+    }
+    cfg.test_tokens = false;
+}
+
+static void
+set_metrics_token(const char *token)
+{
+    free(cfg.metrics_token);
+    cfg.metrics_token = strdup(token);
+    cr_assert_not_null(cfg.metrics_token);
+}
+
+/* GET /metrics with this Authorization header (NULL: none). */
+static void
+metrics_with(const char *authorization)
+{
+    build("GET", "/metrics", NULL, NULL, NULL);
+    req.authorization = authorization;
+    cr_assert_eq(router_dispatch(&req), route_index("/metrics"));
+}
+
+Test(router, metrics_need_the_token_when_one_is_set)
+{
+    static const char *const refused[] = {
+        NULL,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer s3cret-metrics-token-of-32-byte",
+        "Bearer s3cret-metrics-token-of-32-bytes!",
+        "Bearer S3CRET-METRICS-TOKEN-OF-32-BYTES",
+        "Bearers3cret-metrics-token-of-32-bytes",
+        "Basic s3cret-metrics-token-of-32-bytes",
+        "s3cret-metrics-token-of-32-bytes",
+    };
+    static const char *const accepted[] = {
+        "Bearer s3cret-metrics-token-of-32-bytes",
+        "bearer s3cret-metrics-token-of-32-bytes",
+        "Bearer   s3cret-metrics-token-of-32-bytes  ",
+    };
+
+    /* Without a token, anyone the web server lets through. */
+    metrics_with(NULL);
     cr_assert_eq(req.status, 200);
-    cr_assert_eq(dispatch("GET", "/metrics/?a=b"), route_index("/metrics"));
-    cr_assert_eq(req.status, 200);
+    set_metrics_token("s3cret-metrics-token-of-32-bytes");
+    for (size_t i = 0; i < CG_ARRAY_LEN(refused); i++) {
+        metrics_with(refused[i]);
+        cr_assert_eq(req.status, 401, "%s", refused[i] ? refused[i] : "none");
+        assert_error_json("unauthorized",
+                          "GET /metrics needs the bearer token of "
+                          "CORDGATE_METRICS_TOKEN.");
+        cr_assert_str_eq(req.headers.data,
+                         "WWW-Authenticate: Bearer realm=\"cordgate "
+                         "metrics\"\r\n");
+        cr_assert_null(strstr(req.out.data, "cordgate_requests_total"));
+    }
+    for (size_t i = 0; i < CG_ARRAY_LEN(accepted); i++) {
+        metrics_with(accepted[i]);
+        cr_assert_eq(req.status, 200, "%s", accepted[i]);
+        cr_assert_not_null(strstr(req.out.data, "cordgate_requests_total"));
+    }
 }
 
 Test(router, metrics_answer_in_prometheus_text)
