@@ -467,6 +467,7 @@ DefaultRuntimeDir "$a"
 $user
 LoadModule mpm_event_module  /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
 LoadModule mime_module       /usr/lib/apache2/modules/mod_mime.so
 LoadModule proxy_module      /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
