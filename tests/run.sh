@@ -700,6 +700,13 @@ if [[ -f "$ROOT/tests/reliability/run.sh" ]]; then
         bash "$ROOT/tests/reliability/run.sh"
 fi
 
+# The master and a worker under valgrind memcheck (tests/valgrind/run.sh),
+# through every way a request arrives and leaves, a frozen database included.
+if [[ -f "$ROOT/tests/valgrind/run.sh" ]]; then
+    check "valgrind" timeout --kill-after=10 300 \
+        bash "$ROOT/tests/valgrind/run.sh"
+fi
+
 # A short load through nginx (bench/run.sh --quick, the sanitizer build):
 # every endpoint answers 2xx under wrk, with no socket error. It judges no
 # speed; bench/run.sh without --quick measures.
