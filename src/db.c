@@ -460,10 +460,18 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
         set_error(db, state ? state : "XX000", PQresultErrorMessage(last));
         PQclear(last);
         /* Class 08 (connection) and 57P (operator intervention: shutdown,
-         * crash recovery) mean the server is not there for us. */
+         * crash recovery) mean the server is not there for us.  So does
+         * 25006 (read_only_sql_transaction): this server no longer takes
+         * writes (a primary fenced with default_transaction_read_only, or
+         * a standby the address now leads to).  Kept, the connection would
+         * answer 500 to every write for good; dropped, the next request
+         * connects again, and with several hosts and
+         * target_session_attrs=read-write libpq finds the one that is the
+         * primary now. */
         if (PQstatus(db->conn) == CONNECTION_BAD ||
             strncmp(db->sqlstate, "08", 2) == 0 ||
-            strncmp(db->sqlstate, "57P", 3) == 0)
+            strncmp(db->sqlstate, "57P", 3) == 0 ||
+            strcmp(db->sqlstate, "25006") == 0)
             return unavailable(db, "statement");
         if (expected == NULL || strcmp(db->sqlstate, expected) != 0)
             statement_failed(db);

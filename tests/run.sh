@@ -459,6 +459,8 @@ install_check() {
 # alone. Needs root (CI is).
 syslog_check() {
     local out=$WORK/syslog.txt sock=$WORK/syslog.sock
+    # The script in single quotes expands its variables itself.
+    # shellcheck disable=SC2016
     CORDGATE_DATABASE_URL=$PG_CONNINFO BIN=$BIN WORK=$WORK OUT=$out \
         SOCK=$sock unshare --mount --propagation private bash -euo pipefail -c '
         mkdir -p "$WORK/realdev"
@@ -698,6 +700,14 @@ fi
 if [[ -f "$ROOT/tests/reliability/run.sh" ]]; then
     check "reliability" timeout --kill-after=10 300 \
         bash "$ROOT/tests/reliability/run.sh"
+fi
+
+# PostgreSQL failover (tests/failover/run.sh), on a stack of its own: a
+# primary and a synchronous standby, the primary stopped under load and the
+# standby promoted; cordgate's multi-host CORDGATE_DATABASE_URL follows it.
+if [[ -f "$ROOT/tests/failover/run.sh" ]]; then
+    check "failover" timeout --kill-after=10 120 \
+        bash "$ROOT/tests/failover/run.sh"
 fi
 
 # A short load through nginx (bench/run.sh --quick, the sanitizer build):
