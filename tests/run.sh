@@ -69,6 +69,16 @@ PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd socat wrk
     chromium)
 
+# Node, for the interop, browser, reliability, failover and README stages:
+# Debian's nodejs and npm (Node 18 in Debian 12) when there is no node at
+# all. A node from elsewhere is left alone, as Debian's npm would conflict
+# with it.
+if ! command -v node >/dev/null; then
+    PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null; then
+    PACKAGES+=(npm)
+fi
+
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate
 NPROC=$(nproc)
@@ -684,6 +694,14 @@ fi
 # The quickstart's page in a browser (tests/browser/run.sh).
 if [[ -f "$ROOT/tests/browser/run.sh" ]]; then
     check "browser" browser_stage
+fi
+
+# The newcomer's path (tests/readme/run.sh): every sh block of README.md as
+# pasted, in order, against the quickstart in a private copy of the checkout
+# in a 0700 directory; then the quickstart stopped and started again from the
+# shell that sourced var/dev.env.
+if [[ -f "$ROOT/tests/readme/run.sh" ]]; then
+    check "readme" timeout --kill-after=10 900 bash "$ROOT/tests/readme/run.sh"
 fi
 
 # Every front end of deploy/ for real (tests/deploy/run.sh): nginx, lighttpd,
