@@ -1,45 +1,52 @@
 #!/usr/bin/env bash
-# The failover stage: cordgate under load while its PostgreSQL primary dies
-# and a synchronous standby is promoted in its place, with no restart of
-# cordgate. On loopback only, bounded in time (about a minute; tests/run.sh
+# The failover stage: cordgate under load while its PostgreSQL primary is
+# lost and a synchronous standby is promoted in its place, with no restart
+# of cordgate. On loopback only, bounded in time (about a minute; tests/run.sh
 # caps it at 2).
 #
 #   tests/failover/run.sh [--keep-work]
 #
-# The stack: a primary and a streaming standby (pg_basebackup -R), the
-# standby synchronous (synchronous_standby_names, synchronous_commit on);
-# cordgate (CORDGATE_WORKERS=4, CORDGATE_REQUEST_TIMEOUT=2s) whose
-# CORDGATE_DATABASE_URL names both, primary first:
+# The stack: two nodes on 127.0.0.1, a primary A and a streaming standby B
+# (pg_basebackup -R), synchronous (synchronous_standby_names on the
+# primary, synchronous_commit on); cordgate (CORDGATE_WORKERS=4,
+# CORDGATE_REQUEST_TIMEOUT=2s) whose CORDGATE_DATABASE_URL names both, A
+# first:
 #
-#   host=127.0.0.1,127.0.0.1 port=P1,P2 ... target_session_attrs=read-write
+#   host=127.0.0.1,127.0.0.1 port=PA,PB ... target_session_attrs=read-write
 #
-# behind nginx. The run:
-#   - a 20 s load at 64 connections (tests/reliability/load.mjs: new users
-#     written, users read, authorize, /healthz);
-#   - at 5 s the primary is stopped with `pg_ctl stop -m immediate` (its
-#     processes die on the spot, as in a crash);
-#   - 3 s later the standby is promoted (`pg_ctl promote`).
-# Asserts: no request hangs (each answered within the request timeout +
-# 1 s, no 502/504, no connection error); every failed request is a 503 whose
-# body is a JSON Cord error; none failed before the primary went; requests
-# succeed again, for good, within 5 s of the promotion; every write the load
-# saw acknowledged is on the new primary with the email it was given, row by
-# row; no worker was restarted. Then, on the new primary, a fenced node: with
-# default_transaction_read_only on, writes are 503 (not 500) and succeed
-# again once it is off, with no restart either.
+# behind nginx. Two failovers, each under a 16 s load at 64 connections
+# (tests/reliability/load.mjs: new users written, users read, authorize,
+# /healthz), the primary lost at 4 s and the standby promoted (`pg_ctl
+# promote`) 3 s later:
+#   frozen     A is frozen (SIGSTOP to its processes: a hung host, a
+#              partition; it accepts TCP connections and answers nothing),
+#              B promoted. A comes first in the URL, so cordgate must stop
+#              waiting for it. A is then stopped for good, and a new standby
+#              C takes its port, a base backup of B.
+#   immediate  B is stopped with `pg_ctl stop -m immediate` (its processes
+#              die on the spot, as in a crash), C promoted.
+# Asserts, for each: no request hangs (each answered within the request
+# timeout + 1.5 s, see DEADLINE_MS; no 502/504, no connection error); every
+# failed request is a 503 whose body is a JSON Cord error; none failed before
+# the primary was lost; requests succeed again, for good, within 5 s of the
+# promotion; every write the load saw acknowledged is on the new primary
+# with the email it was given, row by row; no worker was restarted. Then, on C: a fenced
+# primary (default_transaction_read_only on, as some tools fence a node)
+# answers writes 503, not 500, and takes them again once it is off.
 #
 # Prints the figures (requests, failed requests before and after the
-# promotion, time to the first success and to steady success after it, the
+# promotion, time to the first success after it and to steady success, the
 # promotion's own time, lost writes) and exits non-zero when an assertion
 # failed, naming each.
 #
 #   --keep-work   keep the work directory (logs, every request in
-#                 events.ndjson)
+#                 SCENARIO/events.ndjson)
 #
 # Environment (set by tests/run.sh; optional by hand):
 #   CORDGATE_TEST_BIN      the cordgate binary [build-test/cordgate]
 #   CORDGATE_TEST_WORKDIR  a 0755 temp dir: the stage works in its failover/
-#                          subdirectory [a new /tmp dir]
+#                          subdirectory and leaves failover-summary.txt there
+#                          [a new /tmp dir]
 # Needs root or the packages installed, and node (>= 18). Stops everything it
 # started, by PID.
 # shellcheck source-path=SCRIPTDIR
@@ -75,12 +82,16 @@ done
 
 WORKERS=4
 REQUEST_TIMEOUT_S=2
-DEADLINE_MS=$(((REQUEST_TIMEOUT_S + 1) * 1000)) # every answer within this
-RECOVERY_MS=5000  # from the promotion to steady 2xx
+# Every answer within this: the request timeout, and 1.5 s for the worst
+# wait a frozen primary causes: a request queued behind a worker whose
+# statement waits out its deadline and whose check for a new connection
+# then takes 500 ms, and which then probes the database itself for 500 ms.
+DEADLINE_MS=$((REQUEST_TIMEOUT_S * 1000 + 1500))
+RECOVERY_MS=5000 # from the promotion to steady 2xx
 CONNECTIONS=64
-LOAD_SECONDS=20
-DOWN_AT=5         # seconds into the load
-PROMOTE_AFTER=3   # seconds after the primary went
+LOAD_SECONDS=16
+LOST_AT=4       # seconds into the load
+PROMOTE_AFTER=3 # seconds after the primary was lost
 STANDBY_NAME=standby1
 
 PACKAGES=(postgresql nginx jq curl)
@@ -88,8 +99,7 @@ PACKAGES=(postgresql nginx jq curl)
 T_START=$SECONDS
 OWN_WORK=0
 W=
-PRIMARY=
-STANDBY=
+NODES=() # every cluster directory, for the cleanup
 RUN_TAG=$(date +%s)
 
 # fail TEXT: an assertion failed.
@@ -98,11 +108,16 @@ fail() {
     err "FAILED: $*"
 }
 
-now_ms() { date +%s%3N; }
-
-mark() {
-    printf '%s %s\n' "$1" "$(now_ms)" >>"$W/marks"
+# figure SCENARIO NAME VALUE, get_figure SCENARIO NAME
+figure() {
+    printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$W/figures.tsv"
 }
+get_figure() {
+    awk -F'\t' -v s="$1" -v n="$2" '$1 == s && $2 == n { v = $3 }
+        END { print (v == "" ? "-" : v) }' "$W/figures.tsv"
+}
+
+now_ms() { date +%s%3N; }
 
 sleep_until() {
     local left=$(($1 - $(now_ms)))
@@ -115,8 +130,7 @@ sleep_until() {
 psql_at() {
     local port=$1
     shift
-    "$PG_BIN/psql" -XqAt -v ON_ERROR_STOP=1 \
-        -d "host=127.0.0.1 port=$port dbname=cordgate user=postgres" "$@"
+    "$PG_BIN/psql" -XqAt -v ON_ERROR_STOP=1 -d "$(pg_conninfo "$port")" "$@"
 }
 
 # pg_ctl_at DIR ARGS...: pg_ctl on the cluster in DIR, as its owner.
@@ -129,8 +143,31 @@ pg_ctl_at() {
 # node_conf DIR TEXT: the failover settings of one node, in a file of its
 # own that postgresql.conf includes (cordgate.conf is tests/lib/pg.sh's).
 node_conf() {
-    local dir=$1 text=$2
-    pg__write "$(pg_os_user "$dir")" "$dir/data/failover.conf" <<<"$text"
+    pg__write "$(pg_os_user "$1")" "$1/data/failover.conf" <<<"$2"
+}
+
+# pg_freeze DIR: SIGSTOP to the postmaster, then to each of its children;
+# their PIDs go to W/frozen.pids for pg_thaw.
+pg_freeze() {
+    local pm c
+    read -r pm <"$1/data/postmaster.pid"
+    [[ "$pm" =~ ^[0-9]+$ ]] || die "no postmaster PID in $1/data/postmaster.pid"
+    kill -STOP "$pm"
+    printf '%s\n' "$pm" >>"$W/frozen.pids"
+    for c in $(ps -o pid= --ppid "$pm"); do
+        if kill -STOP "$c" 2>/dev/null; then
+            printf '%s\n' "$c" >>"$W/frozen.pids"
+        fi
+    done
+}
+
+pg_thaw() {
+    local p
+    [[ -s "$W/frozen.pids" ]] || return 0
+    while read -r p; do
+        kill -CONT "$p" 2>/dev/null || true
+    done <"$W/frozen.pids"
+    : >"$W/frozen.pids"
 }
 
 worker_pids() {
@@ -144,15 +181,18 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     if [[ -n "$W" && -d "$W" ]]; then
+        pg_thaw
         nginx_stop
         stop_all_started
-        for f in "$PRIMARY" "$STANDBY"; do
-            [[ -n "$f" ]] && pg_stop "$f"
+        for f in "${NODES[@]}"; do
+            pg_stop "$f"
         done
         if ((rc != 0)); then
-            for f in "$W/cordgate.log" "$W/cordgate.out" "$W/nginx/error.log" \
-                "$PRIMARY/postgresql.log" "$STANDBY/postgresql.log"; do
+            for f in "$W/cordgate.log" "$W/cordgate.out" "$W/nginx/error.log"; do
                 show_tail "$f" 15
+            done
+            for f in "${NODES[@]}"; do
+                show_tail "$f/postgresql.log" 10
             done
         fi
         if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
@@ -172,6 +212,144 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# ------------------------------------------------------------ the nodes
+
+# make_standby FROM_PORT DIR [PORT]: a standby in DIR, a base backup of the
+# primary on FROM_PORT that streams from it (-R writes standby.signal and
+# primary_conninfo), started on PORT (a free one by default); then the
+# primary waits for it at every commit. synchronous_standby_names is set on
+# the primary after the backup, so that the standby does not inherit it:
+# once promoted it has no standby of its own, and a primary that waits for
+# one would hold every commit. Sets PG_PORT.
+make_standby() {
+    local from=$1 dir=$2 port=${3:-} user deadline
+    user=$(pg_os_user "$W")
+    if ((EUID == 0)); then
+        install -d -o "$user" -g "$(id -gn "$user")" -m 0700 -- "$dir"
+    else
+        install -d -m 0700 -- "$dir"
+    fi
+    NODES+=("$dir")
+    log "pg_basebackup of 127.0.0.1:$from into $dir/data"
+    pg_as "$user" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$from" -U postgres \
+        -D "$dir/data" -R -X stream -c fast --no-sync \
+        >"$dir/basebackup.log" 2>&1 || {
+        cat "$dir/basebackup.log" >&2
+        die "pg_basebackup failed"
+    }
+    node_conf "$dir" "cluster_name = '$STANDBY_NAME'
+hot_standby = on
+synchronous_commit = on"
+    PG_FSYNC=off pg_start "$dir" "$port"
+    psql_at "$from" -c "ALTER SYSTEM SET synchronous_standby_names = '$STANDBY_NAME'" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+    deadline=$((SECONDS + 30))
+    until [[ "$(psql_at "$from" -c "SELECT sync_state FROM pg_stat_replication WHERE application_name = '$STANDBY_NAME'")" == sync ]]; do
+        ((SECONDS < deadline)) || die "the standby did not become synchronous within 30 s"
+        sleep 0.2
+    done
+    log "standby 127.0.0.1:$PG_PORT streams synchronously from 127.0.0.1:$from"
+}
+
+# ------------------------------------------------------------ a failover
+
+# failover NAME HOW OLD_DIR NEW_DIR NEW_PORT: the load; at LOST_AT the
+# primary in OLD_DIR is lost (HOW: frozen or immediate), PROMOTE_AFTER
+# seconds later NEW_DIR is promoted; then every assertion on it.
+failover() {
+    local sc=$1 how=$2 old=$3 new=$4 port=$5 d=$W/$1 prefix="fo-$1-$RUN_TAG-"
+    local t0 t_lost t_promote load load_rc=0 f s acked lost extra
+    local -a before after
+    section "failover: $sc: the primary $how, the standby promoted"
+    install -d -m 0755 "$d"
+    : >"$d/marks"
+    mapfile -t before < <(worker_pids "$MAIN_PID")
+    log "load: $CONNECTIONS connections for ${LOAD_SECONDS}s; the primary goes at ${LOST_AT}s, the standby is promoted ${PROMOTE_AFTER}s later"
+    t0=$(now_ms)
+    node "$ROOT/tests/reliability/load.mjs" --url "$URL" --app-id "$APP_ID" \
+        --app-secret "$APP_SECRET" --connections "$CONNECTIONS" \
+        --seconds "$LOAD_SECONDS" --timeout 10 --prefix "$prefix" \
+        --marks "$d/marks" --judge outage --deadline-ms "$DEADLINE_MS" \
+        --recovery-ms "$RECOVERY_MS" --out "$d" >"$d/load.out" 2>&1 &
+    load=$!
+    sleep_until $((t0 + LOST_AT * 1000))
+    printf 'down %s\n' "$(now_ms)" >>"$d/marks"
+    case $how in
+    frozen)
+        pg_freeze "$old"
+        log "froze the primary: $(wc -l <"$W/frozen.pids") processes"
+        ;;
+    immediate)
+        log "pg_ctl stop -m immediate (the primary)"
+        pg_ctl_at "$old" -m immediate -w -t 30 stop >/dev/null
+        ;;
+    esac
+    t_lost=$(now_ms)
+    sleep_until $((t_lost + PROMOTE_AFTER * 1000))
+    # load.mjs measures recovery from `up`: the moment pg_ctl promote runs.
+    t_promote=$(now_ms)
+    printf 'up %s\n' "$t_promote" >>"$d/marks"
+    pg_ctl_at "$new" -w -t 30 promote >/dev/null
+    figure "$sc" promote_ms $(($(now_ms) - t_promote))
+    log "pg_ctl promote returned after $(get_figure "$sc" promote_ms) ms"
+    wait "$load" || load_rc=$?
+    cat -- "$d/load.out"
+    ((load_rc == 0)) || fail "$sc: load.mjs exited $load_rc"
+    s=$d/summary.json
+    if [[ ! -s "$s" ]]; then
+        fail "$sc: the load wrote no summary (see $d/load.out)"
+        return 0
+    fi
+    while IFS= read -r f; do
+        fail "$sc: $f"
+    done < <(jq -r '.verdict.failures[]?' "$s")
+    [[ "$(psql_at "$port" -c 'SELECT pg_is_in_recovery()')" == f ]] ||
+        fail "$sc: the standby is still in recovery after pg_ctl promote"
+
+    figure "$sc" requests "$(jq -r '"\(.requests) (\(.rps)/s)"' "$s")"
+    figure "$sc" failed "$(jq -r '.requests - .ok' "$s")"
+    figure "$sc" not_json_503 "$(jq -r '.requests - .ok - .s503_cord' "$s")"
+    figure "$sc" gateway "$(jq -r '"\(.gateway) / \(.conn_errors) / \(.hangs)"' "$s")"
+    figure "$sc" recovery_ms "$(jq -r '.verdict.recovery_ms // "-"' "$s")"
+    figure "$sc" max_ms "$(jq -r '.latency_ms.max | round' "$s")"
+    # Failed requests before and after the promotion, from every request's
+    # record: "after" when it started after pg_ctl promote.
+    jq -rs --argjson p "$t_promote" '
+        map(select(.status < 200 or .status > 299)) as $f
+        | [($f | map(select(.t < $p)) | length),
+           ($f | map(select(.t >= $p)) | length),
+           (map(select(.t >= $p and .status >= 200 and .status <= 299))
+            | if length > 0 then (map(.t + .ms) | min) - $p | round else "-" end)]
+        | @tsv' "$d/events.ndjson" >"$d/split.tsv"
+    local n_before n_after first_ok
+    read -r n_before n_after first_ok <"$d/split.tsv"
+    figure "$sc" failed_before "$n_before"
+    figure "$sc" failed_after "$n_after"
+    figure "$sc" first_ok_ms "$first_ok"
+
+    # Every acknowledged write, row by row, on the new primary.
+    jq -r '[.id, .email] | @tsv' "$d/acked.ndjson" | LC_ALL=C sort -u >"$d/acked.tsv"
+    psql_at "$port" -F $'\t' -v app="$APP_ID" -v prefix="$prefix" \
+        <<<"SELECT id, email FROM users WHERE app_id = :'app' AND starts_with(id, :'prefix') AND status = 'active';" |
+        LC_ALL=C sort -u >"$d/stored.tsv"
+    acked=$(wc -l <"$d/acked.tsv")
+    lost=$(LC_ALL=C comm -23 "$d/acked.tsv" "$d/stored.tsv" | tee "$d/lost.tsv" | wc -l)
+    extra=$(LC_ALL=C comm -13 "$d/acked.tsv" "$d/stored.tsv" | wc -l)
+    log "writes: $acked acknowledged, $lost of them not on the new primary; $extra stored there without an acknowledgement"
+    figure "$sc" acked "$acked"
+    figure "$sc" lost "$lost"
+    ((acked >= 2)) || fail "$sc: only $acked writes were acknowledged: the load did not write"
+    ((lost == 0)) || fail "$sc: $lost acknowledged writes are not on the new primary, e.g. $(head -n 3 "$d/lost.tsv" | cut -f1 | paste -sd' ')"
+
+    mapfile -t after < <(worker_pids "$MAIN_PID")
+    if [[ "${before[*]}" == "${after[*]}" ]]; then
+        figure "$sc" restarts none
+    else
+        figure "$sc" restarts yes
+        fail "$sc: workers were restarted: PIDs ${before[*]} before, ${after[*]} after"
+    fi
+}
+
 # ------------------------------------------------------------ set-up
 
 ensure_packages "${PACKAGES[@]}"
@@ -182,16 +360,19 @@ BIN=${CORDGATE_TEST_BIN:-$ROOT/build-test/cordgate}
 
 if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
     W=$CORDGATE_TEST_WORKDIR/failover
+    SUMMARY=$CORDGATE_TEST_WORKDIR/failover-summary.txt
     rm -rf -- "$W"
     install -d -m 0755 "$W"
 else
     W=$(mktemp -d /tmp/cordgate-failover.XXXXXX)
     OWN_WORK=1
+    SUMMARY=$W/failover-summary.txt
 fi
 # PostgreSQL runs as postgres and must reach its directories.
 chmod 0755 "$W"
 : >"$W/failures.txt"
-: >"$W/marks"
+: >"$W/figures.tsv"
+: >"$W/frozen.pids"
 log "work dir: $W"
 
 # A developer's own CORDGATE_* settings must not reach the servers.
@@ -203,16 +384,16 @@ while IFS= read -r var; do
 done < <(compgen -e | grep '^CORDGATE_' || true)
 
 section "failover: a primary and a synchronous standby"
-PRIMARY=$W/primary
-STANDBY=$W/standby
-PG_FSYNC=off pg_setup "$PRIMARY"
-printf "include_if_exists = 'failover.conf'\n" >>"$PRIMARY/data/postgresql.conf"
-node_conf "$PRIMARY" "cluster_name = 'primary'
+A=$W/a
+NODES+=("$A")
+PG_FSYNC=off pg_setup "$A"
+printf "include_if_exists = 'failover.conf'\n" >>"$A/data/postgresql.conf"
+node_conf "$A" "cluster_name = 'primary'
 wal_level = replica
 max_wal_senders = 4
 synchronous_commit = on"
-PG_FSYNC=off pg_start "$PRIMARY"
-P1=$PG_PORT
+PG_FSYNC=off pg_start "$A"
+PA=$PG_PORT
 pg_ensure_db cordgate
 CORDGATE_DATABASE_URL=$PG_CONNINFO "$BIN" migrate >"$W/migrate.log" 2>&1 || {
     cat "$W/migrate.log" >&2
@@ -222,42 +403,12 @@ APP_OUT=$(CORDGATE_DATABASE_URL=$PG_CONNINFO "$BIN" app create --name failover)
 APP_ID=$(sed -n 's/^CORDGATE_APP_ID=//p' <<<"$APP_OUT")
 APP_SECRET=$(sed -n 's/^CORDGATE_APP_SECRET=//p' <<<"$APP_OUT")
 [[ -n "$APP_ID" && -n "$APP_SECRET" ]] || die "cordgate app create printed no app"
-
-# The standby: a base backup of the primary, streaming from it (-R writes
-# standby.signal and primary_conninfo). Its own failover.conf names it, and
-# leaves out synchronous_standby_names: once promoted it has no standby of
-# its own, and a primary that waits for one would hold every commit.
-PG_USER=$(pg_os_user "$PRIMARY")
-if ((EUID == 0)); then
-    install -d -o "$PG_USER" -g "$(id -gn "$PG_USER")" -m 0700 -- "$STANDBY"
-else
-    install -d -m 0700 -- "$STANDBY"
-fi
-log "pg_basebackup of 127.0.0.1:$P1 into $STANDBY/data"
-pg_as "$PG_USER" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U postgres \
-    -D "$STANDBY/data" -R -X stream -c fast --no-sync \
-    >"$STANDBY/basebackup.log" 2>&1 || {
-    cat "$STANDBY/basebackup.log" >&2
-    die "pg_basebackup failed"
-}
-node_conf "$STANDBY" "cluster_name = '$STANDBY_NAME'
-hot_standby = on
-synchronous_commit = on"
-PG_FSYNC=off pg_start "$STANDBY"
-P2=$PG_PORT
-
-# Synchronous from now on: a commit returns once the standby has it on disk.
-psql_at "$P1" -c "ALTER SYSTEM SET synchronous_standby_names = '$STANDBY_NAME'" \
-    -c "SELECT pg_reload_conf()" >/dev/null
-deadline=$((SECONDS + 30))
-until [[ "$(psql_at "$P1" -c "SELECT sync_state FROM pg_stat_replication WHERE application_name = '$STANDBY_NAME'")" == sync ]]; do
-    ((SECONDS < deadline)) || die "the standby did not become synchronous within 30 s"
-    sleep 0.2
-done
-log "standby 127.0.0.1:$P2 streams synchronously from the primary 127.0.0.1:$P1"
+B=$W/b
+make_standby "$PA" "$B"
+PB=$PG_PORT
 
 section "failover: cordgate behind nginx"
-DB_URL="host=127.0.0.1,127.0.0.1 port=$P1,$P2 dbname=cordgate user=postgres target_session_attrs=read-write"
+DB_URL="host=127.0.0.1,127.0.0.1 port=$PA,$PB dbname=cordgate user=postgres target_session_attrs=read-write"
 start_bg cordgate "$W/cordgate.out" env \
     ASAN_OPTIONS="log_path=$W/sanitizer-failover:detect_leaks=1" \
     UBSAN_OPTIONS="log_path=$W/sanitizer-failover:print_stacktrace=1" \
@@ -276,97 +427,43 @@ nginx_conf_end
 nginx_start "$W/nginx"
 URL=http://127.0.0.1:$NGX_PORT
 wait_http_200 "$URL/healthz" 60 "$MAIN_PID" "$NGINX_PID"
-mapfile -t BEFORE < <(worker_pids "$MAIN_PID")
-((${#BEFORE[@]} == WORKERS)) || die "cordgate runs ${#BEFORE[@]} workers, not $WORKERS"
+mapfile -t W0 < <(worker_pids "$MAIN_PID")
+((${#W0[@]} == WORKERS)) || die "cordgate runs ${#W0[@]} workers, not $WORKERS"
 log "CORDGATE_DATABASE_URL=$DB_URL"
 log "set-up took $((SECONDS - T_START)) s"
 
-# ------------------------------------------------------------ the failover
+# ------------------------------------------------------------ the failovers
 
-section "failover: load, the primary stopped, the standby promoted"
-PREFIX="fo-$RUN_TAG-"
-log "load: $CONNECTIONS connections for ${LOAD_SECONDS}s; the primary goes at ${DOWN_AT}s, the standby is promoted ${PROMOTE_AFTER}s later"
-T0=$(now_ms)
-node "$ROOT/tests/reliability/load.mjs" --url "$URL" --app-id "$APP_ID" \
-    --app-secret "$APP_SECRET" --connections "$CONNECTIONS" \
-    --seconds "$LOAD_SECONDS" --timeout 10 --prefix "$PREFIX" \
-    --marks "$W/marks" --judge outage --deadline-ms "$DEADLINE_MS" \
-    --recovery-ms "$RECOVERY_MS" --out "$W/load" >"$W/load.out" 2>&1 &
-LOAD=$!
-sleep_until $((T0 + DOWN_AT * 1000))
-mark down
-log "pg_ctl stop -m immediate (the primary)"
-pg_ctl_at "$PRIMARY" -m immediate -w -t 30 stop >/dev/null
-T_DOWN=$(now_ms)
-sleep_until $((T_DOWN + PROMOTE_AFTER * 1000))
-# load.mjs measures recovery from `up`: the moment pg_ctl promote is run.
-mark up
-T_PROMOTE=$(now_ms)
-pg_ctl_at "$STANDBY" -w -t 30 promote >/dev/null
-PROMOTE_MS=$(($(now_ms) - T_PROMOTE))
-log "pg_ctl promote returned after $PROMOTE_MS ms"
-LOAD_RC=0
-wait "$LOAD" || LOAD_RC=$?
-cat -- "$W/load.out"
-((LOAD_RC == 0)) || fail "load.mjs exited $LOAD_RC"
-S=$W/load/summary.json
-if [[ ! -s "$S" ]]; then
-    fail "the load wrote no summary (see $W/load.out)"
-else
-    while IFS= read -r f; do
-        fail "$f"
-    done < <(jq -r '.verdict.failures[]?' "$S")
-fi
+failover frozen frozen "$A" "$B" "$PB"
 
-[[ "$(psql_at "$P2" -c 'SELECT pg_is_in_recovery()')" == f ]] ||
-    fail "the standby is still in recovery after pg_ctl promote"
+# A is lost for good: resumed only to be stopped at once (it still believes
+# it is the primary, and must never take a write again), with no load
+# running. A new standby C, a base backup of B, takes its port.
+section "failover: A stopped, a new standby C on its port"
+pg_thaw
+pg_ctl_at "$A" -m immediate -w -t 30 stop >/dev/null
+C=$W/c
+make_standby "$PB" "$C" "$PA"
 
-# Failed requests before and after the promotion, from every request's
-# record: a request failed "after" when it started after pg_ctl promote.
-read -r FAILED_BEFORE FAILED_AFTER FIRST_OK_MS < <(jq -rs --argjson p "$T_PROMOTE" '
-    map(select(.status < 200 or .status > 299)) as $f
-    | [($f | map(select(.t < $p)) | length),
-       ($f | map(select(.t >= $p)) | length),
-       (map(select(.t >= $p and .status >= 200 and .status <= 299))
-        | if length > 0 then (map(.t + .ms) | min) - $p | round else "-" end)]
-    | @tsv' "$W/load/events.ndjson")
-
-# Every acknowledged write, row by row, on the new primary.
-jq -r '[.id, .email] | @tsv' "$W/load/acked.ndjson" | LC_ALL=C sort -u >"$W/acked.tsv"
-psql_at "$P2" -F $'\t' -v app="$APP_ID" -v prefix="$PREFIX" \
-    <<<"SELECT id, email FROM users WHERE app_id = :'app' AND starts_with(id, :'prefix') AND status = 'active';" |
-    LC_ALL=C sort -u >"$W/stored.tsv"
-ACKED=$(wc -l <"$W/acked.tsv")
-LOST=$(LC_ALL=C comm -23 "$W/acked.tsv" "$W/stored.tsv" | tee "$W/lost.tsv" | wc -l)
-EXTRA=$(LC_ALL=C comm -13 "$W/acked.tsv" "$W/stored.tsv" | wc -l)
-log "writes: $ACKED acknowledged, $LOST of them not on the new primary; $EXTRA stored there without an acknowledgement"
-((ACKED >= 2)) || fail "only $ACKED writes were acknowledged: the load did not write"
-((LOST == 0)) || fail "$LOST acknowledged writes are not on the new primary, e.g. $(head -n 3 "$W/lost.tsv" | cut -f1 | paste -sd' ')"
-
-mapfile -t AFTER < <(worker_pids "$MAIN_PID")
-[[ "${BEFORE[*]}" == "${AFTER[*]}" ]] ||
-    fail "workers were restarted: PIDs ${BEFORE[*]} before, ${AFTER[*]} after"
+failover immediate immediate "$B" "$C" "$PA"
 
 # ------------------------------------------------------------ a fenced node
 
 # A primary made read-only in place (ALTER SYSTEM SET
-# default_transaction_read_only, as some tools fence a node) keeps its
-# connections: a write there fails with SQLSTATE 25006. cordgate must answer
-# 503, drop the connection and find a read-write host again, not answer 500
-# for good.
+# default_transaction_read_only) keeps its connections: a write there fails
+# with SQLSTATE 25006. cordgate must answer 503 and drop the connection, so
+# that a later one finds a read-write host, not answer 500 for good.
 section "failover: a fenced (read-only) primary"
-TOKEN=$(CORDGATE_DATABASE_URL="host=127.0.0.1 port=$P2 dbname=cordgate user=postgres" \
-    "$BIN" token server --app "$APP_ID")
-# put_status ID: the status of PUT /v1/users/ID; the body goes to W/put.body.
-put_status() {
-    curl -s -o "$W/put.body" -w '%{http_code}' --max-time 5 -X PUT \
-        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-        -d "{\"email\": \"$1@failover.example\"}" "$URL/v1/users/$1" || true
-}
-fenced_codes() {
+TOKEN=$(CORDGATE_DATABASE_URL=$(pg_conninfo "$PA") "$BIN" token server --app "$APP_ID")
+# put_codes N TAG: the statuses of N new-user PUTs, counted ("503 x16");
+# a 503 that is not a JSON Cord error counts as 503-not-json.
+put_codes() {
     local i code
     for i in $(seq "$1"); do
-        code=$(put_status "fence-$RUN_TAG-$2-$i")
+        code=$(curl -s -o "$W/put.body" -w '%{http_code}' --max-time 5 -X PUT \
+            -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+            -d "{\"email\": \"fence-$2-$i@failover.example\"}" \
+            "$URL/v1/users/fence-$RUN_TAG-$2-$i" || true)
         if [[ "$code" == 503 ]] && ! jq -e '(.error | type) == "string" and (.message | type) == "string"' \
             "$W/put.body" >/dev/null 2>&1; then
             code=503-not-json
@@ -374,23 +471,23 @@ fenced_codes() {
         printf '%s\n' "$code"
     done | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }'
 }
-# Every worker holds a connection to the new primary before it is fenced.
-fenced_codes 16 warm >/dev/null
-psql_at "$P2" -c "ALTER SYSTEM SET default_transaction_read_only = on" \
+# Every worker holds a connection to the primary before it is fenced.
+put_codes 16 warm >/dev/null
+psql_at "$PA" -c "ALTER SYSTEM SET default_transaction_read_only = on" \
     -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
-FENCED=$(fenced_codes 16 fenced)
+FENCED=$(put_codes 16 fenced)
 log "writes while fenced: $FENCED"
-[[ "$FENCED" == "503 x16" ]] || fail "writes to a read-only primary: $FENCED, expected 503 x16 (JSON)"
-psql_at "$P2" -c "ALTER SYSTEM RESET default_transaction_read_only" \
+[[ "$FENCED" == "503 x16" ]] || fail "fenced: writes to a read-only primary: $FENCED, expected 503 x16 (JSON)"
+psql_at "$PA" -c "ALTER SYSTEM RESET default_transaction_read_only" \
     -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
-UNFENCED=$(fenced_codes 16 unfenced)
+UNFENCED=$(put_codes 16 unfenced)
 log "writes once read-write again: $UNFENCED"
-[[ "$UNFENCED" == "200 x16" ]] || fail "writes after the fence was lifted: $UNFENCED, expected 200 x16"
-mapfile -t AFTER < <(worker_pids "$MAIN_PID")
-[[ "${BEFORE[*]}" == "${AFTER[*]}" ]] ||
-    fail "workers were restarted while fenced: PIDs ${BEFORE[*]} before, ${AFTER[*]} after"
+[[ "$UNFENCED" == "200 x16" ]] || fail "fenced: writes after the fence was lifted: $UNFENCED, expected 200 x16"
+mapfile -t W1 < <(worker_pids "$MAIN_PID")
+[[ "${W0[*]}" == "${W1[*]}" ]] ||
+    fail "workers were restarted: PIDs ${W0[*]} at the start, ${W1[*]} at the end"
 
 # ------------------------------------------------------------ figures
 
@@ -401,34 +498,35 @@ for f in "$W"/sanitizer-*; do
     [[ -e "$f" ]] || continue
     fail "sanitizer report $f: $(head -n 3 "$f" | tr '\n' ' ' | cut -c1-200)"
 done
-fig() { jq -r "$1" "$S" 2>/dev/null || printf -- '-\n'; }
 {
-    printf 'cordgate failover: %s workers, CORDGATE_REQUEST_TIMEOUT=%ss, %s connections, %s s of load\n' \
+    printf 'cordgate failover: %s workers, CORDGATE_REQUEST_TIMEOUT=%ss, %s connections, %s s of load;\n' \
         "$WORKERS" "$REQUEST_TIMEOUT_S" "$CONNECTIONS" "$LOAD_SECONDS"
-    printf '  primary stopped (-m immediate) at %s s, standby promoted %s s later\n' \
-        "$DOWN_AT" "$PROMOTE_AFTER"
-    printf '  requests                    %s (%s/s), %s failed\n' "$(fig .requests)" \
-        "$(fig .rps)" "$(fig '.requests - .ok')"
-    printf '  failed before the promotion %s\n' "$FAILED_BEFORE"
-    printf '  failed after it             %s\n' "$FAILED_AFTER"
-    printf '  failed: JSON 503 / other    %s / %s (502/504 %s, connection errors %s, hangs %s)\n' \
-        "$(fig .s503_cord)" "$(fig '.requests - .ok - .s503_cord')" "$(fig .gateway)" \
-        "$(fig .conn_errors)" "$(fig .hangs)"
-    printf '  pg_ctl promote took         %s ms\n' "$PROMOTE_MS"
-    printf '  first 2xx after promote     %s ms\n' "$FIRST_OK_MS"
-    # load.mjs's recovery: from the promotion to the start of the first
-    # request of the final run of successes; 0 when that run began before.
-    printf '  steady 2xx from             %s ms after promote (goal: under %s; 0: none failed that started after it)\n' \
-        "$(fig '.verdict.recovery_ms // "-"')" "$RECOVERY_MS"
-    printf '  slowest answer              %s ms\n' "$(fig '.latency_ms.max | round')"
-    printf '  acknowledged writes         %s, %s missing on the new primary\n' "$ACKED" "$LOST"
-    printf '  fenced primary              writes %s; after: %s\n' "$FENCED" "$UNFENCED"
-    printf '  workers restarted           %s\n' "$([[ "${BEFORE[*]}" == "${AFTER[*]}" ]] && echo none || echo yes)"
+    printf 'the primary lost at %s s (frozen: SIGSTOP; immediate: pg_ctl stop -m immediate),\n' "$LOST_AT"
+    printf 'the standby promoted (pg_ctl promote) %s s later\n\n' "$PROMOTE_AFTER"
+    row() { printf '%-44s %-14s %s\n' "$@"; }
+    row "" frozen immediate
+    line() { row "$1" "$(get_figure frozen "$2")" "$(get_figure immediate "$2")"; }
+    line "requests" requests
+    line "failed (all of them JSON 503s)" failed
+    line "  of which not a JSON 503" not_json_503
+    line "  started before the promotion" failed_before
+    line "  started after it" failed_after
+    line "502/504 / connection errors / hangs" gateway
+    line "slowest answer, ms" max_ms
+    line "pg_ctl promote took, ms" promote_ms
+    line "first 2xx after the promotion, ms" first_ok_ms
+    line "steady 2xx after the promotion, ms (< $RECOVERY_MS)" recovery_ms
+    line "acknowledged writes" acked
+    line "  missing on the new primary" lost
+    line "workers restarted" restarts
+    printf '\n(steady 2xx: from the promotion to the start of the first request after\n'
+    printf 'which every request succeeded; 0 when none that started after it failed)\n'
+    printf 'fenced primary: writes %s; once read-write again %s\n' "$FENCED" "$UNFENCED"
     if [[ -s "$W/failures.txt" ]]; then
         printf '\nfailed assertions:\n'
         sed 's/^/  /' "$W/failures.txt"
     fi
-} | tee "$W/summary.txt"
+} | tee "$SUMMARY"
 if [[ -s "$W/failures.txt" ]]; then
     if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
         sed 's/^/failover: /' "$W/failures.txt" | cut -c1-240 >>"$CORDGATE_TEST_WORKDIR/reasons"
