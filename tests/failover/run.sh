@@ -30,9 +30,10 @@
 # failed request is a 503 whose body is a JSON Cord error; none failed before
 # the primary was lost; requests succeed again, for good, within 5 s of the
 # promotion; every write the load saw acknowledged is on the new primary
-# with the email it was given, row by row; no worker was restarted. Then, on C: a fenced
-# primary (default_transaction_read_only on, as some tools fence a node)
-# answers writes 503, not 500, and takes them again once it is off.
+# with the email it was given, row by row; no worker was restarted. Then,
+# on C: a fenced primary (default_transaction_read_only on, as some tools
+# fence a node) answers writes 503, not 500, and takes them again once it
+# is off.
 #
 # Prints the figures (requests, failed requests before and after the
 # promotion, time to the first success after it and to steady success, the
