@@ -71,7 +71,8 @@ NGINX_PIDFILE=$NGINX_DIR/nginx.pid
 DEV_ENV=$VAR/dev.env
 # Where private clusters go when `postgres` cannot reach the checkout.
 QUICKSTART_PG_HOME=/var/lib/cordgate-quickstart
-URLS_FILE=$RUN_DIR/urls
+URLS_FILE=$RUN_DIR/urls # what a running quickstart serves, and from where
+DB_WHERE=
 BUILD=$ROOT/build
 BIN=$BUILD/cordgate
 
@@ -129,6 +130,7 @@ load_urls() {
     if [[ -f "$URLS_FILE" ]]; then
         URL=$(sed -n 's/^URL=//p' "$URLS_FILE")
         PAGE_URL=$(sed -n 's/^PAGE_URL=//p' "$URLS_FILE")
+        DB_WHERE=$(sed -n 's/^DATABASE=//p' "$URLS_FILE")
     fi
 }
 
@@ -155,7 +157,7 @@ print_info() {
 
 cordgate is running at $URL
   app credentials: $DEV_ENV
-  database:        $(if [[ -n "$USER_DATABASE_URL" ]]; then echo "CORDGATE_DATABASE_URL (your own)"; else echo "PostgreSQL in $(pg_where)"; fi)
+  database:        ${DB_WHERE:-see var/dev.env}
   logs:            $LOG_DIR/cordgate.log, $NGINX_DIR/error.log
   try:             curl $URL/healthz
 EOF
@@ -360,6 +362,7 @@ mkdir -p -- "$VAR" "$RUN_DIR" "$LOG_DIR" "$NGINX_DIR"
 step "database"
 if [[ -n "$USER_DATABASE_URL" ]]; then
     DATABASE_URL=$USER_DATABASE_URL
+    DB_WHERE="CORDGATE_DATABASE_URL (your own)"
     log "using CORDGATE_DATABASE_URL"
 else
     if [[ -n "${CORDGATE_DATABASE_URL:-}" ]]; then
@@ -370,7 +373,7 @@ else
     # sits where it cannot (a home directory with mode 0700), the cluster
     # belongs to the checkout's owner instead; when that is root too (a
     # checkout in /root), it goes where postgres can reach it, a directory
-    # of its own under /var/lib/cordgate-quickstart named for the checkout, which
+    # of its own under QUICKSTART_PG_HOME named for the checkout, which
     # var/pg.path records. An existing cluster keeps its owner and place.
     PG_USER=$(pg_os_user "$PG_DIR")
     if ((EUID == 0)) && [[ ! -d "$PG_DIR" ]] &&
@@ -397,6 +400,7 @@ else
     pg_start "$PG_DIR"
     pg_ensure_db cordgate
     DATABASE_URL=$PG_CONNINFO
+    DB_WHERE="PostgreSQL in $(pg_where)"
 fi
 
 step "migrate"
@@ -498,7 +502,7 @@ if [[ -n "$PAGE_URL" ]] &&
     ! wait_http_200 "http://$PAGE_LISTEN/" 10 "$NGINX_PID"; then
     die "nginx does not serve the demo page at http://$PAGE_LISTEN/"
 fi
-printf 'URL=%s\nPAGE_URL=%s\n' "$URL" "$PAGE_URL" >"$URLS_FILE"
+printf 'URL=%s\nPAGE_URL=%s\nDATABASE=%s\n' "$URL" "$PAGE_URL" "$DB_WHERE" >"$URLS_FILE"
 READY=1
 STEP=serving
 print_info

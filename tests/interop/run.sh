@@ -5,10 +5,9 @@
 #
 #   tests/interop/run.sh [extra node --test arguments]
 #
-# Needs Node >= 18 (global fetch, node:test: Debian 12's nodejs is 18.20),
-# npm and psql, and a running
-# cordgate behind nginx. tests/run.sh calls this with the servers up and
-# these variables exported:
+# Needs Node >= 18 (global fetch, node:test; Debian 12's nodejs is 18.20),
+# npm and psql, and a running cordgate behind nginx. tests/run.sh calls this
+# with the servers up and these variables exported:
 #
 #   CORDGATE_TEST_URL           base URL of nginx in front of cordgate
 #   CORDGATE_TEST_APP_ID        an app id ...
