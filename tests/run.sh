@@ -6,8 +6,9 @@
 # Stages: Debian packages, clang-format check, sanitizer build (build-test/),
 # unit tests, a throwaway PostgreSQL, migrations (twice), command-line checks,
 # two cordgate instances behind a private nginx, integration tests, then the
-# fuzz, interop and browser stages when their scripts exist, and a
-# graceful-shutdown check. Exits non-zero when any stage fails.
+# fuzz, interop, browser, readme, deployment, reliability, failover and bench
+# stages when their scripts exist, and a graceful-shutdown check. Exits
+# non-zero when any stage fails.
 #
 #   --quick   skip the fuzz stage
 #   --keep    leave the servers running at the end and print how to reach and
