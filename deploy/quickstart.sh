@@ -14,7 +14,12 @@
 #     tests run against);
 #   - builds a Release binary into build/;
 #   - starts a private PostgreSQL cluster in var/pg, unless
-#     CORDGATE_DATABASE_URL is set (then it uses that database);
+#     CORDGATE_DATABASE_URL names a database of the user's own (then it
+#     uses that one; the URL that var/dev.env holds for the private cluster,
+#     in the environment after `set -a; . var/dev.env; set +a`, is not). As
+#     root, when the `postgres` user cannot reach var/ (a checkout in
+#     /root), the cluster lives in /var/lib/cordgate-quickstart/, in a
+#     directory named for the checkout, which var/pg.path records;
 #   - runs `cordgate migrate`;
 #   - creates a development app once and keeps it in var/dev.env
 #     (CORDGATE_URL, CORDGATE_APP_ID, CORDGATE_APP_SECRET, and the current
@@ -50,7 +55,13 @@ source "$ROOT/tests/lib/nginx.sh"
 source "$ROOT/deploy/quickstart/nginx.sh"
 
 VAR=$ROOT/var
+# The private cluster: var/pg, or where var/pg.path says (see the database
+# step).
 PG_DIR=$VAR/pg
+PG_PATH_FILE=$VAR/pg.path
+if [[ -s "$PG_PATH_FILE" ]]; then
+    read -r PG_DIR <"$PG_PATH_FILE"
+fi
 RUN_DIR=$VAR/run
 LOG_DIR=$VAR/log
 NGINX_DIR=$VAR/nginx
@@ -58,7 +69,10 @@ SOCKET=$RUN_DIR/cordgate.sock
 CORDGATE_PID=$RUN_DIR/cordgate.pid
 NGINX_PIDFILE=$NGINX_DIR/nginx.pid
 DEV_ENV=$VAR/dev.env
-URLS_FILE=$RUN_DIR/urls
+# Where private clusters go when `postgres` cannot reach the checkout.
+QUICKSTART_PG_HOME=/var/lib/cordgate-quickstart
+URLS_FILE=$RUN_DIR/urls # what a running quickstart serves, and from where
+DB_WHERE=
 BUILD=$ROOT/build
 BIN=$BUILD/cordgate
 
@@ -116,6 +130,16 @@ load_urls() {
     if [[ -f "$URLS_FILE" ]]; then
         URL=$(sed -n 's/^URL=//p' "$URLS_FILE")
         PAGE_URL=$(sed -n 's/^PAGE_URL=//p' "$URLS_FILE")
+        DB_WHERE=$(sed -n 's/^DATABASE=//p' "$URLS_FILE")
+    fi
+}
+
+# pg_where: the private cluster's directory as the messages name it.
+pg_where() {
+    if [[ "$PG_DIR" == "$VAR/pg" ]]; then
+        printf 'var/pg'
+    else
+        printf '%s' "$PG_DIR"
     fi
 }
 
@@ -133,6 +157,7 @@ print_info() {
 
 cordgate is running at $URL
   app credentials: $DEV_ENV
+  database:        ${DB_WHERE:-see var/dev.env}
   logs:            $LOG_DIR/cordgate.log, $NGINX_DIR/error.log
   try:             curl $URL/healthz
 EOF
@@ -148,14 +173,14 @@ do_status() {
     if [[ -f "$PG_DIR/data/PG_VERSION" ]]; then
         if pg_running "$PG_DIR"; then
             port=$(pg__configured_port "$PG_DIR")
-            echo "PostgreSQL: running (var/pg, 127.0.0.1:$port)"
+            echo "PostgreSQL: running ($(pg_where), 127.0.0.1:$port)"
         else
-            echo "PostgreSQL: stopped (var/pg)"
+            echo "PostgreSQL: stopped ($(pg_where))"
         fi
     elif [[ -d "$PG_DIR" && ! -r "$PG_DIR" ]]; then
-        echo "PostgreSQL: var/pg is not readable by $(id -un)"
+        echo "PostgreSQL: $(pg_where) is not readable by $(id -un)"
     else
-        echo "PostgreSQL: no private cluster (var/pg)"
+        echo "PostgreSQL: no private cluster ($(pg_where))"
     fi
     if cordgate_running; then
         read -r pid <"$CORDGATE_PID"
@@ -198,6 +223,18 @@ do_stop() {
         log "nothing was running"
     fi
 }
+
+# A CORDGATE_DATABASE_URL in the environment names the user's own database,
+# unless it is the private cluster's URL at its last start, which
+# var/dev.env holds: after `set -a; . var/dev.env; set +a` it is in the
+# environment of every later run from that shell.
+USER_DATABASE_URL=${CORDGATE_DATABASE_URL:-}
+if [[ -n "$USER_DATABASE_URL" && -f "$PG_DIR/data/PG_VERSION" ]]; then
+    OWN_PORT=$(pg__configured_port "$PG_DIR" 2>/dev/null || true)
+    if [[ -n "$OWN_PORT" && "$USER_DATABASE_URL" == "$(pg_conninfo "$OWN_PORT")" ]]; then
+        USER_DATABASE_URL=
+    fi
+fi
 
 case $COMMAND in
 status)
@@ -287,7 +324,7 @@ fi
 step "packages"
 PACKAGES=(build-essential cmake pkg-config libfcgi-dev libjson-c-dev
     libssl-dev libpq-dev unicode-data nginx curl)
-if [[ -z "${CORDGATE_DATABASE_URL:-}" ]]; then
+if [[ -z "$USER_DATABASE_URL" ]]; then
     PACKAGES+=(postgresql)
 fi
 # Installing Debian's nginx and postgresql packages also sets up their
@@ -315,27 +352,43 @@ build() {
     fi
 }
 build cmake "${CMAKE_ARGS[@]}" >/dev/null
-build cmake --build "$BUILD" -j "$(nproc)"
+# Only what it serves: the Criterion tests, when they are on, are
+# tests/run.sh's to build (into build-test/).
+build cmake --build "$BUILD" -j "$(nproc)" --target cordgate
 [[ -x "$BIN" ]] || die "the build produced no $BIN"
 
 mkdir -p -- "$VAR" "$RUN_DIR" "$LOG_DIR" "$NGINX_DIR"
 
 step "database"
-if [[ -n "${CORDGATE_DATABASE_URL:-}" ]]; then
-    DATABASE_URL=$CORDGATE_DATABASE_URL
+if [[ -n "$USER_DATABASE_URL" ]]; then
+    DATABASE_URL=$USER_DATABASE_URL
+    DB_WHERE="CORDGATE_DATABASE_URL (your own)"
     log "using CORDGATE_DATABASE_URL"
 else
+    if [[ -n "${CORDGATE_DATABASE_URL:-}" ]]; then
+        log "CORDGATE_DATABASE_URL is the private cluster's, from var/dev.env: starting that cluster"
+    fi
     # PostgreSQL refuses to run as root: as root, the cluster belongs to the
     # `postgres` user, which must be able to reach var/. When the checkout
     # sits where it cannot (a home directory with mode 0700), the cluster
-    # belongs to the checkout's owner instead. An existing cluster keeps its
-    # owner.
+    # belongs to the checkout's owner instead; when that is root too (a
+    # checkout in /root), it goes where postgres can reach it, a directory
+    # of its own under QUICKSTART_PG_HOME named for the checkout, which
+    # var/pg.path records. An existing cluster keeps its owner and place.
     PG_USER=$(pg_os_user "$PG_DIR")
     if ((EUID == 0)) && [[ ! -d "$PG_DIR" ]] &&
-        ! pg_user_can_reach postgres "$PG_DIR" && [[ "$OWNER" != root ]] &&
-        pg_user_can_reach "$OWNER" "$PG_DIR"; then
-        log "user postgres cannot reach $VAR; the cluster will run as $OWNER"
-        PG_USER=$OWNER
+        ! pg_user_can_reach postgres "$PG_DIR"; then
+        if [[ "$OWNER" != root ]] && pg_user_can_reach "$OWNER" "$PG_DIR"; then
+            log "user postgres cannot reach $VAR; the cluster will run as $OWNER"
+            PG_USER=$OWNER
+        else
+            BLOCKED=$(pg_blocking_dirs postgres "$PG_DIR" | paste -sd' ')
+            PG_DIR=$QUICKSTART_PG_HOME/$(basename -- "$ROOT")-$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)
+            log "user postgres cannot reach $VAR (no x permission on: $BLOCKED);"
+            log "the private cluster goes to $PG_DIR instead (var/pg.path records it)"
+            printf '%s\n' "$PG_DIR" >"$PG_PATH_FILE"
+            PG_USER=postgres
+        fi
     fi
     if ! pg_setup "$PG_DIR" "$PG_USER"; then
         err "cannot set up PostgreSQL in $PG_DIR"
@@ -347,6 +400,7 @@ else
     pg_start "$PG_DIR"
     pg_ensure_db cordgate
     DATABASE_URL=$PG_CONNINFO
+    DB_WHERE="PostgreSQL in $(pg_where)"
 fi
 
 step "migrate"
@@ -448,7 +502,7 @@ if [[ -n "$PAGE_URL" ]] &&
     ! wait_http_200 "http://$PAGE_LISTEN/" 10 "$NGINX_PID"; then
     die "nginx does not serve the demo page at http://$PAGE_LISTEN/"
 fi
-printf 'URL=%s\nPAGE_URL=%s\n' "$URL" "$PAGE_URL" >"$URLS_FILE"
+printf 'URL=%s\nPAGE_URL=%s\nDATABASE=%s\n' "$URL" "$PAGE_URL" "$DB_WHERE" >"$URLS_FILE"
 READY=1
 STEP=serving
 print_info

@@ -44,6 +44,7 @@ struct prepared {
 struct db_health {
     int open;              /* the server did not answer */
     int64_t next_probe_ms; /* when the next probe may go (CLOCK_MONOTONIC) */
+    int first_host;        /* of several hosts, the one tried first */
 };
 
 static struct db_health local_health;
@@ -62,8 +63,29 @@ db_share_health(void)
     return 0;
 }
 
+/*
+ * Several hosts.  libpq tries the hosts of a multi-host conninfo (host=a,b
+ * port=P1,P2 target_session_attrs=read-write) in order within one attempt,
+ * passing over those that refuse, fail or take no writes; but it moves past
+ * a host that does not answer at all only in its blocking connect, on
+ * connect_timeout.  Under cordgate's asynchronous connect, a first host
+ * that is frozen or cut off would take every attempt's whole deadline, and
+ * the hosts after it, the new primary among them, would never be tried.
+ * So an attempt that runs out of time makes every worker start from the
+ * host after the one that did not answer (health->first_host): the host,
+ * hostaddr and port lists go rotated after the conninfo, whose own lists
+ * they override.
+ */
+enum { DB_HOST, DB_HOSTADDR, DB_PORT, DB_HOST_KEYS };
+static const char *const host_keys[DB_HOST_KEYS] = {"host", "hostaddr", "port"};
+
 struct db {
     char *conninfo;
+    int nhosts;                   /* hosts the conninfo names, at least 1 */
+    char *hostlist[DB_HOST_KEYS]; /* its lists of several items, or NULL */
+    char *rotated[DB_HOST_KEYS];  /* the same from first_used on */
+    int first_used;               /* the first host of the last attempt */
+    int hung_host; /* the host it ran out of time on; -1: not known */
     PGconn *conn;
     struct metrics *metrics;
     unsigned timeout_ms; /* server-side statement timeout; 0: none */
@@ -74,6 +96,139 @@ struct db {
     char sqlstate[6];
     char error[256];
 };
+
+/* The items of a comma-separated list. */
+static int
+list_items(const char *s)
+{
+    int n = 1;
+
+    for (; *s != '\0'; s++)
+        n += *s == ',';
+    return n;
+}
+
+/* dst = src's items from item k on, then those before it (same length). */
+static void
+rotate_list(char *dst, const char *src, int k)
+{
+    const char *p = src;
+    size_t head, tail;
+
+    while (k-- > 0)
+        p = strchr(p, ',') + 1;
+    head = (size_t)(p - src); /* items before k, with their last comma */
+    tail = strlen(p);
+    memcpy(dst, p, tail);
+    if (head > 0) {
+        dst[tail] = ',';
+        memcpy(dst + tail + 1, src, head - 1);
+    }
+    dst[tail + head] = '\0';
+}
+
+static void
+free_hosts(struct db *db)
+{
+    int i;
+
+    for (i = 0; i < DB_HOST_KEYS; i++) {
+        free(db->hostlist[i]);
+        free(db->rotated[i]);
+        db->hostlist[i] = db->rotated[i] = NULL;
+    }
+    db->nhosts = 1;
+}
+
+/* The conninfo's host lists, kept when it names several hosts.  Anything
+ * else (one host, a conninfo libpq cannot parse, out of memory) leaves the
+ * conninfo to libpq as it is. */
+static void
+find_hosts(struct db *db)
+{
+    PQconninfoOption *opts = PQconninfoParse(db->conninfo, NULL), *o;
+    int i, n;
+
+    db->nhosts = 1;
+    if (opts == NULL)
+        return;
+    for (o = opts; o->keyword != NULL; o++)
+        for (i = 0; i < DB_HOST_KEYS; i++) {
+            if (strcmp(o->keyword, host_keys[i]) != 0 || o->val == NULL ||
+                (n = list_items(o->val)) < 2)
+                continue;
+            db->hostlist[i] = strdup(o->val);
+            db->rotated[i] = strdup(o->val);
+            if (db->hostlist[i] == NULL || db->rotated[i] == NULL) {
+                free_hosts(db);
+                PQconninfoFree(opts);
+                return;
+            }
+            if (i != DB_PORT && n > db->nhosts)
+                db->nhosts = n;
+        }
+    PQconninfoFree(opts);
+    if (db->nhosts < 2)
+        free_hosts(db);
+}
+
+/* Whether item i of the list is s; a list of one item is every host's. */
+static bool
+list_item_is(const char *list, int i, const char *s)
+{
+    const char *end;
+    size_t n = strlen(s);
+
+    if (list == NULL)
+        return true;
+    while (i-- > 0 && (list = strchr(list, ',')) != NULL)
+        list++;
+    if (list == NULL)
+        return false;
+    end = strchr(list, ',');
+    return (size_t)((end ? end : list + strlen(list)) - list) == n &&
+           strncmp(list, s, n) == 0;
+}
+
+/* The host of the list that the connection is being made to (PQhost and
+ * PQport name it while libpq tries it), -1 when none matches. */
+static int
+host_being_tried(const struct db *db)
+{
+    const char *host = PQhost(db->conn), *port = PQport(db->conn);
+    const char *hosts = db->hostlist[DB_HOST] != NULL
+                            ? db->hostlist[DB_HOST]
+                            : db->hostlist[DB_HOSTADDR];
+    int i;
+
+    if (host == NULL || port == NULL)
+        return -1;
+    for (i = 0; i < db->nhosts; i++)
+        if (list_item_is(hosts, i, host) &&
+            list_item_is(db->hostlist[DB_PORT], i, port))
+            return i;
+    return -1;
+}
+
+/* An attempt that began at host db->first_used ran out of time on host
+ * db->hung_host: every worker begins at the host after that one, unless
+ * one has moved on already. */
+static void
+next_host(struct db *db)
+{
+    int from = db->first_used, hung, to;
+
+    if (db->nhosts < 2)
+        return;
+    hung = db->hung_host >= 0 ? db->hung_host : from;
+    to = (hung + 1) % db->nhosts;
+    if (to != from &&
+        __atomic_compare_exchange_n(&health->first_host, &from, to, false,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        log_warn("database host %d of %d did not answer within the "
+                 "deadline: connections try host %d first",
+                 hung + 1, db->nhosts, to + 1);
+}
 
 struct db *
 db_create(const char *conninfo, struct metrics *metrics, bool prepared,
@@ -88,6 +243,7 @@ db_create(const char *conninfo, struct metrics *metrics, bool prepared,
         free(db);
         return NULL;
     }
+    find_hosts(db);
     db->metrics = metrics;
     db->use_prepared = prepared;
     db->timeout_ms = timeout_ms;
@@ -112,6 +268,7 @@ db_destroy(struct db *db)
     if (db == NULL)
         return;
     db_disconnect(db);
+    free_hosts(db);
     free(db->conninfo);
     free(db);
 }
@@ -270,7 +427,7 @@ connect_params(struct db *db, const char **keys, const char **values,
                char *options, size_t options_len, char *user_timeout,
                size_t user_timeout_len)
 {
-    int n = 0;
+    int n = 0, i;
 
     keys[n] = "keepalives", values[n++] = "1";
     keys[n] = "keepalives_idle", values[n++] = "10";
@@ -288,6 +445,17 @@ connect_params(struct db *db, const char **keys, const char **values,
         keys[n] = "options", values[n++] = options;
     }
     keys[n] = "dbname", values[n++] = db->conninfo;
+    /* Several hosts: the lists from the current first host on. */
+    db->first_used = 0;
+    if (db->nhosts > 1)
+        db->first_used =
+            __atomic_load_n(&health->first_host, __ATOMIC_RELAXED) % db->nhosts;
+    for (i = 0; i < DB_HOST_KEYS && db->first_used > 0; i++)
+        if (db->hostlist[i] != NULL &&
+            list_items(db->hostlist[i]) == db->nhosts) {
+            rotate_list(db->rotated[i], db->hostlist[i], db->first_used);
+            keys[n] = host_keys[i], values[n++] = db->rotated[i];
+        }
     keys[n] = "application_name", values[n++] = "cordgate";
     keys[n] = NULL, values[n] = NULL;
     return n;
@@ -298,7 +466,7 @@ connect_params(struct db *db, const char **keys, const char **values,
 static enum cg_err
 connect_once(struct db *db, int64_t deadline_ms, bool *timed_out)
 {
-    const char *keys[10], *values[10];
+    const char *keys[16], *values[16];
     char options[128], user_timeout[16];
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
@@ -326,6 +494,7 @@ connect_once(struct db *db, int64_t deadline_ms, bool *timed_out)
                      deadline_ms);
         if (rc <= 0) {
             *timed_out = rc == 0;
+            db->hung_host = db->nhosts > 1 ? host_being_tried(db) : -1;
             set_error(db, "08000",
                       rc == 0 ? "connection timed out" : strerror(errno));
             return CG_ERR_DATABASE_UNAVAILABLE;
@@ -357,8 +526,10 @@ connect_db(struct db *db, int64_t deadline_ms)
         e = connect_once(db, deadline_ms, &timed_out);
     }
     if (e != CG_ERR_OK) {
-        if (timed_out)
+        if (timed_out) {
+            next_host(db);
             circuit_open(db);
+        }
         return unavailable(db, "connect");
     }
     log_debug("connected to the database");
@@ -388,6 +559,8 @@ check_alive(struct db *db)
         log_warn("no new database connection within %d ms: %s", DB_PROBE_MS,
                  db->error);
         db_disconnect(db);
+        if (timed_out)
+            next_host(db);
         circuit_open(db);
     } else {
         /* Unnamed statements until they are prepared again; a pooler found
@@ -460,10 +633,18 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
         set_error(db, state ? state : "XX000", PQresultErrorMessage(last));
         PQclear(last);
         /* Class 08 (connection) and 57P (operator intervention: shutdown,
-         * crash recovery) mean the server is not there for us. */
+         * crash recovery) mean the server is not there for us.  So does
+         * 25006 (read_only_sql_transaction): this server no longer takes
+         * writes (a primary fenced with default_transaction_read_only, or
+         * a standby the address now leads to).  Kept, the connection would
+         * answer 500 to every write for good; dropped, the next request
+         * connects again, and with several hosts and
+         * target_session_attrs=read-write libpq finds the one that is the
+         * primary now. */
         if (PQstatus(db->conn) == CONNECTION_BAD ||
             strncmp(db->sqlstate, "08", 2) == 0 ||
-            strncmp(db->sqlstate, "57P", 3) == 0)
+            strncmp(db->sqlstate, "57P", 3) == 0 ||
+            strcmp(db->sqlstate, "25006") == 0)
             return unavailable(db, "statement");
         if (expected == NULL || strcmp(db->sqlstate, expected) != 0)
             statement_failed(db);

@@ -6,8 +6,9 @@
 # Stages: Debian packages, clang-format check, sanitizer build (build-test/),
 # unit tests, a throwaway PostgreSQL, migrations (twice), command-line checks,
 # two cordgate instances behind a private nginx, integration tests, then the
-# fuzz, interop and browser stages when their scripts exist, and a
-# graceful-shutdown check. Exits non-zero when any stage fails.
+# fuzz, interop, browser, readme, deployment, reliability, failover and bench
+# stages when their scripts exist, and a graceful-shutdown check. Exits
+# non-zero when any stage fails.
 #
 #   --quick   skip the fuzz stage
 #   --keep    leave the servers running at the end and print how to reach and
@@ -68,6 +69,16 @@ PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
     clang-format valgrind unicode-data groff-base
     apache2 libapache2-mod-fcgid multiwatch pgbouncer jq systemd socat wrk
     chromium)
+
+# Node, for the interop, browser, reliability, failover and README stages:
+# Debian's nodejs and npm (Node 18 in Debian 12) when there is no node at
+# all. A node from elsewhere is left alone, as Debian's npm would conflict
+# with it.
+if ! command -v node >/dev/null; then
+    PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null; then
+    PACKAGES+=(npm)
+fi
 
 BUILD=$ROOT/build-test
 BIN=$BUILD/cordgate
@@ -459,6 +470,8 @@ install_check() {
 # alone. Needs root (CI is).
 syslog_check() {
     local out=$WORK/syslog.txt sock=$WORK/syslog.sock
+    # The script in single quotes expands its variables itself.
+    # shellcheck disable=SC2016
     CORDGATE_DATABASE_URL=$PG_CONNINFO BIN=$BIN WORK=$WORK OUT=$out \
         SOCK=$sock unshare --mount --propagation private bash -euo pipefail -c '
         mkdir -p "$WORK/realdev"
@@ -684,6 +697,14 @@ if [[ -f "$ROOT/tests/browser/run.sh" ]]; then
     check "browser" browser_stage
 fi
 
+# The newcomer's path (tests/readme/run.sh): every sh block of README.md as
+# pasted, in order, against the quickstart in a private copy of the checkout
+# in a 0700 directory; then the quickstart stopped and started again from the
+# shell that sourced var/dev.env.
+if [[ -f "$ROOT/tests/readme/run.sh" ]]; then
+    check "readme" timeout --kill-after=10 900 bash "$ROOT/tests/readme/run.sh"
+fi
+
 # Every front end of deploy/ for real (tests/deploy/run.sh): nginx, lighttpd,
 # Apache with mod_proxy_fcgi and mod_fcgid, spawn-fcgi, systemd socket
 # activation, PgBouncer, each through the same smoke suite.
@@ -705,6 +726,14 @@ fi
 if [[ -f "$ROOT/tests/valgrind/run.sh" ]]; then
     check "valgrind" timeout --kill-after=10 300 \
         bash "$ROOT/tests/valgrind/run.sh"
+fi
+
+# PostgreSQL failover (tests/failover/run.sh), on a stack of its own: a
+# primary and a synchronous standby, the primary stopped under load and the
+# standby promoted; cordgate's multi-host CORDGATE_DATABASE_URL follows it.
+if [[ -f "$ROOT/tests/failover/run.sh" ]]; then
+    check "failover" timeout --kill-after=10 120 \
+        bash "$ROOT/tests/failover/run.sh"
 fi
 
 # A short load through nginx (bench/run.sh --quick, the sanitizer build):

@@ -5,9 +5,9 @@
 #
 #   tests/interop/run.sh [extra node --test arguments]
 #
-# Needs Node >= 20 (global fetch, node:test), npm and psql, and a running
-# cordgate behind nginx. tests/run.sh calls this with the servers up and
-# these variables exported:
+# Needs Node >= 18 (global fetch, node:test; Debian 12's nodejs is 18.20),
+# npm and psql, and a running cordgate behind nginx. tests/run.sh calls this
+# with the servers up and these variables exported:
 #
 #   CORDGATE_TEST_URL           base URL of nginx in front of cordgate
 #   CORDGATE_TEST_APP_ID        an app id ...
@@ -46,8 +46,8 @@ for tool in node npm psql; do
     command -v "$tool" >/dev/null || die "$tool not found in PATH"
 done
 node_major=$(node -p 'process.versions.node.split(".")[0]')
-((node_major >= 20)) ||
-    die "Node >= 20 is needed (global fetch, node:test); found $(node --version)"
+((node_major >= 18)) ||
+    die "Node >= 18 is needed (global fetch, node:test); found $(node --version)"
 
 # node_modules is stale when the stamp written after the last successful
 # `npm ci` does not match the current package.json + package-lock.json.

@@ -169,10 +169,16 @@ pg__configured_port() {
     printf '%s\n' "${line#port = }"
 }
 
+# pg_conninfo PORT: the conninfo of the database `cordgate` of a cluster
+# started here on 127.0.0.1:PORT.
+pg_conninfo() {
+    printf 'host=127.0.0.1 port=%s dbname=cordgate user=postgres\n' "$1"
+}
+
 # pg__set_conninfo PORT
 pg__set_conninfo() {
     PG_PORT=$1
-    PG_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cordgate user=postgres"
+    PG_CONNINFO=$(pg_conninfo "$PG_PORT")
     export PG_PORT PG_CONNINFO
 }
 
