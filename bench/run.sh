@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
+# The report's markdown quotes code in backticks inside single quotes:
+# shellcheck disable=SC2016
 # bench/run.sh: cordgate under wrk, behind nginx, side by side with its peers
 # (PHP-FPM and Node doing the same work, the seeds' Node as written) and the
 # machine's ceilings (nginx alone, a libfcgi hello, pgbench on cordgate's
@@ -138,8 +140,9 @@ if [[ -z "$RUN_SECONDS" ]]; then
     if [[ $MODE == quick ]]; then RUN_SECONDS=1; else RUN_SECONDS=10; fi
 fi
 [[ "$RUN_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "--seconds wants a positive integer"
-[[ "$SCALE_N" =~ ^[1-9][0-9]*$ ]] && ((SCALE_N >= 10000)) ||
+if [[ ! "$SCALE_N" =~ ^[1-9][0-9]*$ ]] || ((SCALE_N < 10000)); then
     die "--scale-n wants an integer of at least 10000"
+fi
 [[ "$CONNS_LIST" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
     die "--conns wants a comma-separated list of positive integers"
 CONNS=${CONNS_LIST//,/ }
@@ -207,6 +210,8 @@ declare -A ENDPOINT_NAME=(
     [put_new]="PUT /v1/users/<new id>"
     [put_old]="PUT /v1/users/<existing id>"
     [get_user]="GET /v1/users/<id>"
+    [list_narrow]="GET /v1/users?filter=, narrow"
+    [list_broad]="GET /v1/users?filter=, broad"
     [members_1e3]="GET /v1/groups/<ID>/members?limit=1000, 10^3 members"
     [members_1e5]="GET /v1/groups/<ID>/members?limit=1000, 10^5 members"
     [members_add]="POST /v1/groups/<ID>/members {add: [one id]}"
@@ -819,7 +824,7 @@ tree_ticks() {
 
 # cpu_per_request TICKS REQUESTS: microseconds of CPU per request.
 cpu_per_request() {
-    awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", n > 0 ? t * 1e6 / hz / n : 0 }'
+    awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }'
 }
 
 # jget JSON KEY: a number from the one-line JSON of bench.lua.
@@ -848,9 +853,12 @@ wrk_target() {
     case $endpoint in
     token) WRK_PATH="/generate-cord-token?userIndex=2"; WRK_ARGS=(get "" "" "") ;;
     authorize) WRK_PATH=/v1/authorize; WRK_ARGS=(authorize "$APP_TOKEN" "" "") ;;
-    put_new) WRK_PATH=/; WRK_ARGS=(put_new "$ACCESS_TOKEN" "n$RUN_TAG-$backend-$((++PUT_NEW_RUNS))-" "") ;;
+    # A label may hold characters an id may not (cordgate@nosync).
+    put_new) WRK_PATH=/; WRK_ARGS=(put_new "$ACCESS_TOKEN" "n$RUN_TAG-${backend//[^A-Za-z0-9-]/-}-$((++PUT_NEW_RUNS))-" "") ;;
     put_old) WRK_PATH=/; WRK_ARGS=(put_old "$ACCESS_TOKEN" e "$USER_COUNT") ;;
     get_user) WRK_PATH=/; WRK_ARGS=(get_user "$ACCESS_TOKEN" e "$USER_COUNT") ;;
+    list_narrow) WRK_PATH="/v1/users?limit=100&filter=$LIST_NARROW"; WRK_ARGS=(get_auth "$LIST_TOKEN" "" "") ;;
+    list_broad) WRK_PATH="/v1/users?limit=10&filter=$LIST_BROAD"; WRK_ARGS=(get_auth "$LIST_TOKEN" "" "") ;;
     members_1e3) WRK_PATH="/v1/groups/$GROUP_1E3/members?limit=1000"; WRK_ARGS=(get_auth "$ACCESS_TOKEN" "" "") ;;
     members_1e5) WRK_PATH="/v1/groups/$GROUP_1E5/members?limit=1000"; WRK_ARGS=(get_auth "$ACCESS_TOKEN" "" "") ;;
     # Each run adds to a group of its own, so that no run re-adds the ids
@@ -1667,24 +1675,191 @@ report_check() {
 }
 
 # ---------------------------------------------------------------- scale
+#
+# --scale: cordgate's costs as its tables grow, each at 64 connections with
+# the default workers: GET and PUT of existing users with 10^3 users, then
+# with SCALE_N; POST /v1/authorize with the few sessions of the start, then
+# after SCALE_N more; GET /v1/users with a metadata filter in an app of 10^3
+# users and in one of SCALE_N / 10, with a filter that matches 100 users in
+# both (narrow: the index finds them) and one that matches 1 % (broad: the
+# page stays 10 users, pagination.total counts 1 %). Rows are loaded with
+# COPY from a generator (awk), then VACUUM ANALYZE, as autovacuum would.
+
+SCALE_LOADS=   # WORK/scale-loads.tsv: what rows seconds size
+SCALE_SESSIONS_START=
+SCALE_SESSIONS_END=
+SCALE_USERS_END=
+LIST_TOKEN=    # the access token of the list app being measured
+LIST_NARROW='%7B%22metadata%22%3A%7B%22cohort%22%3A%22c7%22%7D%7D' # {"metadata":{"cohort":"c7"}}
+LIST_BROAD='%7B%22metadata%22%3A%7B%22tier%22%3A%22t7%22%7D%7D'    # {"metadata":{"tier":"t7"}}
+
+# shellcheck disable=SC2317 # run by scale_load
+# psql_copy SQL: SQL (a COPY ... FROM STDIN) fed by stdin. On the private
+# cluster the foreign-key triggers do not fire (session_replication_role =
+# replica, as a restore may do; every row's app exists): a check per row
+# would be most of the load's time, and is no part of what is measured.
+psql_copy() {
+    local -a pre=()
+    if ((PG_STARTED)); then pre=(-c "SET session_replication_role = replica"); fi
+    psql_db "${pre[@]}" -c "$1" >/dev/null
+}
+
+# shellcheck disable=SC2317 # run by scale_load
+# copy_users APP PREFIX FROM TO [COHORTS]: users PREFIX<FROM>..PREFIX<TO> of
+# APP, as a PUT with {email, name} writes them; with COHORTS, each also has
+# metadata {"cohort": "c<i mod COHORTS>", "tier": "t<i mod 100>"}.
+copy_users() {
+    awk -v app="$1" -v p="$2" -v from="$3" -v to="$4" -v k="${5:-0}" 'BEGIN {
+        m = "{}"
+        for (i = from; i <= to; i++) {
+            if (k > 0)
+                m = sprintf("{\"cohort\": \"c%d\", \"tier\": \"t%d\"}", i % k, i % 100)
+            printf "%s\t%s%d\t%s%d@bench.example\tBench %s%d\t%s\n", app, p, i, p, i, p, i, m
+        }
+    }' | psql_copy "COPY users (app_id, id, email, name, metadata) FROM STDIN"
+}
+
+# shellcheck disable=SC2317 # run by scale_load
+# copy_sessions APP N: N valid sessions of APP with random ids, issued over
+# the last 23 hours and each expiring 24 hours after its issue: none expires
+# during the run, so the purge leaves them all.
+copy_sessions() {
+    awk -v app="$1" -v n="$2" -v now="$(date +%s)" 'BEGIN {
+        srand()
+        for (i = 0; i < n; i++) {
+            t = now - int(rand() * 82800)
+            printf "%s\t%04x%04x-%04x-%04x-%04x-%04x%04x%04x\t%s\t%s\n", app,
+                rand() * 65536, rand() * 65536, rand() * 65536, rand() * 65536,
+                rand() * 65536, rand() * 65536, rand() * 65536, rand() * 65536,
+                strftime("%Y-%m-%d %H:%M:%S+00", t, 1),
+                strftime("%Y-%m-%d %H:%M:%S+00", t + 86400, 1)
+        }
+    }' | psql_copy "COPY sessions (app_id, id, issued_at, expires_at) FROM STDIN"
+}
+
+# scale_load WHAT ROWS TABLE COMMAND...: run COMMAND (a load), then VACUUM
+# ANALYZE TABLE; the time and the table's size go into SCALE_LOADS. With
+# commits synced, the load itself runs unsynced, then a checkpoint and a
+# sync put it on disk before anything is measured.
+scale_load() {
+    local what=$1 rows=$2 table=$3 t0=$SECONDS size
+    shift 3
+    if ((SECOND_COLUMN)); then pg_sync off; fi
+    "$@"
+    psql_db -c "VACUUM ANALYZE $table" >/dev/null
+    if ((SECOND_COLUMN)); then
+        pg_sync on
+        psql_db -c CHECKPOINT >/dev/null
+        sync
+    fi
+    size=$(psql_db <<<"SELECT pg_size_pretty(pg_total_relation_size('$table'))")
+    printf '%s\t%s\t%s\t%s\n' "$what" "$rows" "$((SECONDS - t0))" "$size" >>"$SCALE_LOADS"
+    log "$what: $rows rows in $((SECONDS - t0)) s; $table is $size with its indexes"
+}
+
+# app_create NAME: a new app; prints "ID SECRET".
+app_create() {
+    local out line id='' secret=''
+    out=$(CORDGATE_DATABASE_URL=$DB_URL "$BIN" app create --name "$1")
+    while IFS= read -r line; do
+        case $line in
+        CORDGATE_APP_ID=*) id=${line#*=} ;;
+        CORDGATE_APP_SECRET=*) secret=${line#*=} ;;
+        esac
+    done <<<"$out"
+    [[ -n "$id" && -n "$secret" ]] || die "cordgate app create printed no app: $out"
+    printf '%s %s\n' "$id" "$secret"
+}
+
+# list_app LABEL USERS: an app with USERS users l1.. in USERS / 100
+# cohorts; sets LIST_TOKEN to an access token of it, checked on both lists.
+list_app() {
+    local label=$1 n=$2 app id secret now
+    read -r id secret < <(app_create "bench-list-$label")
+    scale_load "users of the list app ($label)" "$n" users copy_users "$id" l 1 "$n" "$((n / 100))"
+    now=$(date +%s)
+    app=$(jwt_hs512 "{\"app_id\":\"$id\",\"iat\":$now,\"exp\":$((now + 3600))}" "$secret")
+    curl_call POST "http://127.0.0.1:${PORT[cordgate]}/v1/authorize" "{\"signed_app_token\":\"$app\"}"
+    check_answer "POST /v1/authorize (list app $label)" "$CODE" "$BODY" 200 '"access_token":"eyJ'
+    LIST_TOKEN=${BODY#*\"access_token\":\"}
+    LIST_TOKEN=${LIST_TOKEN%%\"*}
+    curl_call GET "http://127.0.0.1:${PORT[cordgate]}/v1/users?limit=100&filter=$LIST_NARROW" "" "$LIST_TOKEN"
+    check_answer "GET /v1/users narrow filter ($label)" "$CODE" "$BODY" 200 '"total":100}'
+    [[ $(grep -o '"id":' <<<"$BODY" | wc -l) == 100 ]] ||
+        die "GET /v1/users?limit=100 with the narrow filter did not list 100 users"
+    curl_call GET "http://127.0.0.1:${PORT[cordgate]}/v1/users?limit=10&filter=$LIST_BROAD" "" "$LIST_TOKEN"
+    check_answer "GET /v1/users broad filter ($label)" "$CODE" "$BODY" 200 "\"total\":$((n / 100))}"
+}
 
 run_scale() {
-    section "scale: 10^3 users"
+    local n=$SCALE_N
+    local list_n=$((SCALE_N / 10 / 100 * 100))
+    SCALE_LOADS=$WORK/scale-loads.tsv
+    : >"$SCALE_LOADS"
     cordgate_start
     DEFAULT_WORKERS=$CORDGATE_WORKERS_RUNNING
     check_backend cordgate "${PORT[cordgate]}"
+    SCALE_SESSIONS_START=$(psql_db <<<"SELECT count(*) FROM sessions")
+
+    section "scale: 10^3 users, $SCALE_SESSIONS_START sessions"
     USER_COUNT=1000
-    measure cordgate-1e3 "${PORT[cordgate]}" get_user 64
-    measure cordgate-1e3 "${PORT[cordgate]}" put_old 64
-    section "scale: 10^6 users (bulk insert)"
-    local t0=$SECONDS
-    preload_users e 1000000 1001
-    psql_db -c 'VACUUM ANALYZE users' >/dev/null
-    log "10^6 users in $((SECONDS - t0)) s; $(psql_db -c 'SELECT count(*) FROM users') rows in users"
-    USER_COUNT=1000000
-    measure cordgate-1e6 "${PORT[cordgate]}" get_user 64
-    measure cordgate-1e6 "${PORT[cordgate]}" put_old 64
+    measure cordgate-small "${PORT[cordgate]}" get_user 64
+    measure cordgate-small "${PORT[cordgate]}" put_old 64
+    measure cordgate-small "${PORT[cordgate]}" authorize 64
+
+    section "scale: GET /v1/users?filter= over 10^3 and $list_n users"
+    list_app small 1000
+    measure cordgate-small "${PORT[cordgate]}" list_narrow 64
+    measure cordgate-small "${PORT[cordgate]}" list_broad 64
+    list_app large "$list_n"
+    measure cordgate-large "${PORT[cordgate]}" list_narrow 64
+    measure cordgate-large "${PORT[cordgate]}" list_broad 64
+
+    section "scale: $n users"
+    scale_load "users e1001..e$n" "$((n - 1000))" users copy_users "$APP_ID" e 1001 "$n"
+    USER_COUNT=$n
+    measure cordgate-large "${PORT[cordgate]}" get_user 64
+    measure cordgate-large "${PORT[cordgate]}" put_old 64
+
+    section "scale: $n more sessions"
+    scale_load "sessions" "$n" sessions copy_sessions "$APP_ID" "$n"
+    SCALE_SESSIONS_END=$(psql_db <<<"SELECT count(*) FROM sessions")
+    measure cordgate-large "${PORT[cordgate]}" authorize 64
+    SCALE_USERS_END=$(psql_db <<<"SELECT count(*) FROM users")
     backend_stop cordgate
+}
+
+report_scale() {
+    local n=$SCALE_N list_n=$((SCALE_N / 10 / 100 * 100)) e small large goal
+    printf '## Scale: cordgate as the data grows (%s workers, 64 connections, %s)\n\n' "$DEFAULT_WORKERS" "$(sync_words)"
+    printf '| request | small | large | req/s small | large | large ÷ small | p99 ms small | large | CPU µs cordgate + PostgreSQL, small | large | goal |\n'
+    printf '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n'
+    local -a rows=(
+        "get_user|10^3 users|$n users|≥ 0.8×"
+        "put_old|10^3 users|$n users|≥ 0.8×"
+        "authorize|$SCALE_SESSIONS_START sessions|$SCALE_SESSIONS_END sessions|"
+        "list_narrow|10^3 users, 100 match|$list_n users, 100 match|"
+        "list_broad|10^3 users, 10 match|$list_n users, $((list_n / 100)) match|"
+    )
+    local row k1 k2 r
+    for row in "${rows[@]}"; do
+        IFS='|' read -r e small large goal <<<"$row"
+        k1="cordgate-small|$e|64"
+        k2="cordgate-large|$e|64"
+        r=$(frac "$(rps_of "$k2")" "$(rps_of "$k1")")
+        if [[ -n "$goal" && -n "$r" ]]; then
+            if awk -v r="$r" 'BEGIN { exit !(r >= 0.8) }'; then goal+=" ✅ met"; else goal+=" ❌ missed"; fi
+        fi
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s + %s | %s + %s | %s |\n' \
+            "${ENDPOINT_NAME[$e]}" "$small" "$large" "$(cell "$k1" 1)" "$(cell "$k2" 1)" \
+            "$(ratio "$(rps_of "$k2")" "$(rps_of "$k1")")" "$(cell "$k1" 3)" "$(cell "$k2" 3)" \
+            "$(cell "$k1" 7)" "$(cell "$k1" 8)" "$(cell "$k2" 7)" "$(cell "$k2" 8)" "${goal:-–}"
+    done
+    printf '\nGET and PUT walk the ids in a scattered order over the whole range (e1..eN, a stride coprime with N), so the large runs reach far beyond the 10^3 hot set; the users table then also holds the list apps'"'"' users (%s rows in all). Authorize inserts a session each time, into a table that holds the count shown (random ids, none expiring during the run). The list apps are apps of their own: narrow is `?limit=100&filter={"metadata":{"cohort":"c7"}}`, which matches 100 users in both; broad is `?limit=10&filter={"metadata":{"tier":"t7"}}`, which matches 1 %%, so its page stays 10 users while `pagination.total` counts all the matches. CPU per request as in the full run'"'"'s report.\n\n' "${SCALE_USERS_END:-?}"
+    printf '### Loads\n\n| rows | count | seconds (COPY + VACUUM ANALYZE) | table with its indexes after |\n|---|---:|---:|---:|\n'
+    awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$SCALE_LOADS"
+    printf '\nCOPY from a generator (awk) through psql, without the foreign-key triggers (`session_replication_role = replica`; every row'"'"'s app exists)%s.\n\n' \
+        "$(if ((SECOND_COLUMN)); then printf ', commits unsynced during the load and a checkpoint and a sync before the next measurement'; fi)"
 }
 
 # --latency: for each endpoint, its throughput at 64 connections, then the
@@ -1743,19 +1918,6 @@ report_latency() {
     printf '| target | measured | |\n|---|---|---|\n'
     target "p99 ≤ 5 ms at 64 conns, paced to 50 % of throughput (worst endpoint)" "$worst" "<=" 5000 "$(ms "$worst") ms"
     printf '\n'
-}
-
-report_scale() {
-    local e
-    printf '## Scale: 10^6 users vs 10^3 (cordgate, %s workers, 64 connections)\n\n' "$DEFAULT_WORKERS"
-    printf '| endpoint | 10^3 req/s | p99 ms | 10^6 req/s | p99 ms | 10^6 ÷ 10^3 |\n|---|---:|---:|---:|---:|---:|\n'
-    for e in get_user put_old; do
-        printf '| %s | %s | %s | %s | %s | %s |\n' "${ENDPOINT_NAME[$e]}" \
-            "$(cell "cordgate-1e3|$e|64" 1)" "$(cell "cordgate-1e3|$e|64" 3)" \
-            "$(cell "cordgate-1e6|$e|64" 1)" "$(cell "cordgate-1e6|$e|64" 3)" \
-            "$(ratio "$(rps_of "cordgate-1e6|$e|64")" "$(rps_of "cordgate-1e3|$e|64")")"
-    done
-    printf '\nIds are walked in a scattered order over the whole range (e1..eN, a stride coprime with N), so the 10^6 run reaches far beyond the 10^3 hot set.\n'
 }
 
 # ---------------------------------------------------------------- batch
