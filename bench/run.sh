@@ -146,6 +146,7 @@ fi
 [[ "$CONNS_LIST" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
     die "--conns wants a comma-separated list of positive integers"
 CONNS=${CONNS_LIST//,/ }
+[[ $MODE != quick ]] || CONNS=16
 if [[ -n "$APP_ID" && -z "$APP_SECRET" ]] || [[ -z "$APP_ID" && -n "$APP_SECRET" ]]; then
     die "--app-id and --app-secret go together"
 fi
@@ -1434,7 +1435,7 @@ report_sweep() {
 # sync_words: how the main runs' PostgreSQL treated commits.
 sync_words() {
     if ((PG_STARTED)); then
-        if [[ $FSYNC == on ]]; then printf 'commits synced to disk'; else printf 'commits not synced (--no-fsync)'; fi
+        if [[ $FSYNC == on ]]; then printf 'commits synced to disk'; else printf 'commits not synced'; fi
     else
         printf 'PostgreSQL as given (--database-url)'
     fi
