@@ -1,9 +1,24 @@
 'use strict';
-// The seeds' own stack, as a benchmark reference for cordgate: express +
+// The Node peer of cordgate in bench/run.sh: the seeds' own stack, express +
 // jsonwebtoken + pg (+ @cord-sdk/server for the test tokens), serving the
 // endpoints bench/run.sh loads, written the way the seed documents write them
 // (seed-2's /generate-cord-token verbatim, seed-3's authorize flow), on
-// cordgate's own PostgreSQL tables with cordgate's statements.
+// cordgate's own PostgreSQL tables with cordgate's statements, each a named
+// prepared statement (node-postgres prepares it once per connection, as
+// cordgate does).
+//
+// What it keeps between requests, and why that is what cordgate keeps:
+// - the test app's secret and the access-token secret, read once at start
+//   and held as KeyObjects (crypto.createSecretKey; BENCH_KEYOBJECT=0 hands
+//   jsonwebtoken strings, as the seed does). cordgate reads the
+//   access-token secret once per worker and takes the test app from its app
+//   cache: neither asks PostgreSQL per request, and neither does this.
+// - apps (POST /v1/authorize's lookup) and valid sessions (every bearer
+//   request), in a Map per process, each for at most CACHE_TTL_MS = 10 s and
+//   never past the session's own expiry: src/cache.c's bound, per worker
+//   there, per process here. Only valid sessions are cached, as there.
+// - nothing else: every PUT, GET and session insert goes to PostgreSQL, as
+//   in cordgate.
 //
 // Environment:
 //   BENCH_DATABASE_URL  libpq URI or "key=value ..." connection string
@@ -63,7 +78,8 @@ const SQL = {
     "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS expires",
   sessionGet:
     'SELECT a.id, a.name, a.secret, s.expires_at IS NULL AS revoked, ' +
-    's.expires_at < now() AS expired ' +
+    's.expires_at < now() AS expired, ' +
+    '(extract(epoch FROM s.expires_at) * 1000)::bigint AS expires_ms ' +
     'FROM sessions s JOIN apps a ON a.id = s.app_id WHERE s.id = $1',
   upsert:
     'INSERT INTO users AS u (app_id, id, email, name, short_name, status, ' +
@@ -92,6 +108,41 @@ const SQL = {
     "WHERE m.app_id = u.app_id AND m.user_id = u.id AND g.status = 'active'), " +
     "'[]')::text AS groups FROM users u WHERE u.app_id = $1 AND u.id = $2",
 };
+
+// How long an app or a session is trusted (src/cache.h CACHE_TTL_MS).
+const CACHE_TTL_MS = 10000;
+const apps = new Map(); // app id -> { row, until }
+const sessions = new Map(); // session id -> { appId, until }
+
+function cacheGet(map, key) {
+  const e = map.get(key);
+  if (e === undefined) return undefined;
+  if (Date.now() >= e.until) {
+    map.delete(key);
+    return undefined;
+  }
+  return e;
+}
+
+// Kept CACHE_TTL_MS, or until expiresMs when that comes first; a Map that
+// outgrows the bound is emptied (cordgate's table has 256 slots a worker).
+function cachePut(map, key, e, expiresMs = Infinity) {
+  e.until = Math.min(Date.now() + CACHE_TTL_MS, expiresMs);
+  if (map.size >= 10000) map.clear();
+  map.set(key, e);
+}
+
+async function appGet(id) {
+  let e = cacheGet(apps, id);
+  if (e === undefined) {
+    const row = (await pool.query({ name: 'app', text: SQL.app, values: [id] }))
+      .rows[0];
+    if (!row) return undefined;
+    e = { row };
+    cachePut(apps, id, e);
+  }
+  return e.row;
+}
 
 // The secret as the seed hands it to jsonwebtoken (a string, which
 // jsonwebtoken 9 first tries to parse as a PEM key), or as a KeyObject.
@@ -160,7 +211,7 @@ async function main() {
         return apiError(res, 401, 'invalid_project_token',
           'signed_app_token payload is missing app_id.');
       }
-      const a = (await pool.query(SQL.app, [decoded.app_id])).rows[0];
+      const a = await appGet(decoded.app_id);
       if (!a) return apiError(res, 401, 'invalid_project_token', 'no app');
       try {
         jwt.verify(token, appKey(a.secret), {
@@ -168,7 +219,8 @@ async function main() {
       } catch (e) {
         return apiError(res, 401, 'invalid_project_token', String(e));
       }
-      const s = (await pool.query(SQL.sessionCreate, [a.id])).rows[0];
+      const s = (await pool.query({ name: 'sessionCreate',
+        text: SQL.sessionCreate, values: [a.id] })).rows[0];
       const access_token = jwt.sign({ session_id: s.id }, accessSecret, {
         algorithm: 'HS512', expiresIn: '24h' });
       res.json({ access_token, expires: s.expires });
@@ -189,12 +241,20 @@ async function main() {
       } catch (e) {
         return apiError(res, 401, 'invalid_access_token', String(e));
       }
-      const s = (await pool.query(SQL.sessionGet, [claims.session_id])).rows[0];
-      if (!s || s.revoked || s.expired) {
-        return apiError(res, 401, 'invalid_access_token',
-          'No valid session found.');
+      const sid = claims.session_id;
+      let e = cacheGet(sessions, sid);
+      if (e === undefined) {
+        const s = (await pool.query({ name: 'sessionGet', text: SQL.sessionGet,
+          values: [sid] })).rows[0];
+        if (!s || s.revoked || s.expired) {
+          return apiError(res, 401, 'invalid_access_token',
+            'No valid session found.');
+        }
+        // Only valid sessions, each until its expiry at the latest.
+        e = { appId: s.id };
+        cachePut(sessions, sid, e, Number(s.expires_ms));
       }
-      req.app_id = s.id;
+      req.app_id = e.appId;
       next();
     } catch (e) {
       next(e);
@@ -208,12 +268,12 @@ async function main() {
       const b = req.body || {};
       const id = req.params.userID;
       const pic = b.profilePictureURL ?? b.profile_picture_url;
-      const r = await pool.query(SQL.upsert, [
+      const r = await pool.query({ name: 'upsert', text: SQL.upsert, values: [
         req.app_id, id, str(b.email), str(b.name),
         str(b.shortName ?? b.short_name), str(b.status),
         str(pic), pic !== undefined,
         b.metadata === undefined ? null : JSON.stringify(b.metadata), false,
-      ]);
+      ] });
       if (r.rows.length === 0) {
         return apiError(res, 400, 'invalid_request',
           'Invalid UpdatePlatformUserVariables:\nInput 1 missing required ' +
@@ -228,8 +288,8 @@ async function main() {
 
   app.get('/v1/users/:userID', auth, async (req, res, next) => {
     try {
-      const u = (await pool.query(SQL.userGet, [req.app_id, req.params.userID]))
-        .rows[0];
+      const u = (await pool.query({ name: 'userGet', text: SQL.userGet,
+        values: [req.app_id, req.params.userID] })).rows[0];
       if (!u) return apiError(res, 401, 'user_not_found', 'User not found.');
       const groups = JSON.parse(u.groups);
       res.json({
