@@ -113,27 +113,36 @@ max_size(size_t a, size_t b)
     return a > b ? a : b;
 }
 
+/* A table of that many entries, and while it doubled to that size, the
+ * old table and a second lh_table besides. */
+static size_t
+table_bytes(size_t entries)
+{
+    return heap(entries * ENTRY_BYTES);
+}
+
+static size_t
+table_doubling_bytes(size_t entries)
+{
+    return heap(entries / 2 * ENTRY_BYTES) + 64;
+}
+
 /* The closing of an object or an array of n members: the table or vector it
  * ends with, and, when it is the largest yet, the one it doubled from. */
 static void
 cost_container(struct json_scan *s, bool object, size_t n)
 {
-    size_t bytes;
-
     if (object) {
-        size_t entries = n < 2 ? 1 : table_entries(n);
+        size_t entries = table_entries(n);
 
-        bytes = heap(entries * ENTRY_BYTES);
-        /* While it doubles, the old table and a new lh_table live on. */
-        s->transient =
-            max_size(s->transient, heap(entries / 2 * ENTRY_BYTES) + 64);
+        s->cost += table_bytes(entries);
+        s->transient = max_size(s->transient, table_doubling_bytes(entries));
     } else {
-        size_t slots = n == 0 ? 1 : array_slots(n);
+        size_t slots = array_slots(n);
 
-        bytes = heap(slots * SLOT_BYTES);
+        s->cost += heap(slots * SLOT_BYTES);
         s->transient = max_size(s->transient, heap(slots / 2 * SLOT_BYTES));
     }
-    s->cost += bytes;
 }
 
 /* Budget: JSON_COST_PER_BYTE per byte of text, at least JSON_MIN_COST and
@@ -146,13 +155,14 @@ json_cost_budget(size_t len)
     return max_size(JSON_MIN_COST, len * JSON_COST_PER_BYTE);
 }
 
+/* json_object_new_object()'s table starts at 16 entries. */
 size_t
 json_cost_object(size_t members)
 {
-    size_t entries = members < 2 ? 1 : table_entries(members);
+    size_t entries = max_size(16, table_entries(members));
 
-    return COST_OBJECT - 48 + heap(entries * ENTRY_BYTES) +
-           heap(entries / 2 * ENTRY_BYTES) + 64 + COST_OBJECT_NEW;
+    return COST_OBJECT - table_bytes(1) + table_bytes(entries) +
+           table_doubling_bytes(entries);
 }
 
 size_t
@@ -403,7 +413,9 @@ json_scan(struct json_scan *s, size_t budget)
             s->depth++;
             s->in_object[s->depth] = c == '{';
             s->members[s->depth] = 0;
-            s->cost += c == '{' ? COST_OBJECT - 48 : COST_ARRAY - 32;
+            /* The table or vector is counted at the close. */
+            s->cost += c == '{' ? COST_OBJECT - table_bytes(1)
+                                : COST_ARRAY - heap(SLOT_BYTES);
             st = c == '{' ? ST_KEY_OR_CLOSE : ST_VALUE_OR_CLOSE;
             s->pos++;
             break;
