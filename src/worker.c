@@ -18,6 +18,7 @@
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/db.h"
+#include "cordgate/fcgi.h"
 #include "cordgate/http.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
@@ -62,28 +63,6 @@ struct worker {
     int epfd, sigfd, listen_fd;
 };
 
-static const char *
-fcgx_param(void *ud, const char *name)
-{
-    FCGX_Request *req = ud;
-
-    return FCGX_GetParam(name, req->envp);
-}
-
-static ssize_t
-fcgx_read(void *ud, char *dst, size_t n)
-{
-    FCGX_Request *req = ud;
-    int got;
-
-    if (n > (size_t)INT32_MAX)
-        n = INT32_MAX;
-    got = FCGX_GetStr(dst, (int)n, req->in);
-    if (got == 0 && FCGX_GetError(req->in) != 0)
-        return -1;
-    return got;
-}
-
 /* The client's X-Request-Id when it is short and plain, else our own. */
 static void
 set_request_id(struct worker *w, FCGX_Request *req, struct request *r)
@@ -113,7 +92,7 @@ set_request_id(struct worker *w, FCGX_Request *req, struct request *r)
 static void
 serve_one(struct worker *w, FCGX_Request *req)
 {
-    struct http_source src = {fcgx_param, fcgx_read, req};
+    struct http_source src = fcgi_http_source(req);
     struct request r;
     struct buf response;
     size_t route;
