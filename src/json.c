@@ -391,7 +391,7 @@ json_scan(struct json_scan *s, size_t budget)
     enum scan_state st = ST_VALUE;
 
     while (s->pos < s->len) {
-        enum json_parse_status r = JSON_PARSE_OK;
+        enum json_parse_status r;
         unsigned char c = t[s->pos];
         bool value = st == ST_VALUE || st == ST_VALUE_OR_CLOSE;
         size_t start = s->pos;
@@ -444,7 +444,8 @@ json_scan(struct json_scan *s, size_t budget)
             break;
         case '"':
             if (st == ST_KEY || st == ST_KEY_OR_CLOSE) {
-                r = scan_string(s, true);
+                if ((r = scan_string(s, true)) != JSON_PARSE_OK)
+                    return r;
                 s->members[s->depth]++;
                 /* json-c copies the key; we copy it first, with its NUL. */
                 s->cost += heap(s->pos - start - 1);
@@ -454,7 +455,8 @@ json_scan(struct json_scan *s, size_t budget)
             }
             if (!value)
                 return unexpected(s, st);
-            r = scan_string(s, false);
+            if ((r = scan_string(s, false)) != JSON_PARSE_OK)
+                return r;
             count_element(s);
             s->cost += cost_string(s->pos - start - 2);
             if (s->escaped)
@@ -469,6 +471,8 @@ json_scan(struct json_scan *s, size_t budget)
             r = scan_literal(s, c == 't'   ? "true"
                                 : c == 'f' ? "false"
                                            : "null");
+            if (r != JSON_PARSE_OK)
+                return r;
             count_element(s);
             if (c != 'n') /* null is a NULL pointer */
                 s->cost += COST_SCALAR;
@@ -487,7 +491,8 @@ json_scan(struct json_scan *s, size_t budget)
         case '9':
             if (!value)
                 return unexpected(s, st);
-            r = scan_number(s, &is_int);
+            if ((r = scan_number(s, &is_int)) != JSON_PARSE_OK)
+                return r;
             count_element(s);
             s->cost += COST_SCALAR;
             if (!is_int)
@@ -497,8 +502,6 @@ json_scan(struct json_scan *s, size_t budget)
         default:
             return unexpected(s, st);
         }
-        if (r != JSON_PARSE_OK)
-            return r;
         if (s->cost + s->scratch + s->transient + COST_OBJECT_NEW > budget)
             return json_fail(JSON_PARSE_TOO_BIG, "too many values", s->pos);
     }

@@ -45,7 +45,9 @@ enum json_parse_status {
  * surrogate escape such as "\ud800" becomes U+FFFD, as Node does when it
  * writes the string out as UTF-8.  A "\u0000" escape is allowed in string
  * values but not in object keys, which json-c would truncate at the NUL.
- * Integers outside int64 become doubles, as in JavaScript.
+ * Integers outside int64 become doubles, as in JavaScript.  Values whose
+ * memory would be over json_cost_budget(len) are refused before any is
+ * made (JSON_PARSE_TOO_BIG).
  *
  * On JSON_PARSE_OK *out is the value (NULL for the JSON literal null) and
  * belongs to the arena: it is put when the arena is reset.  On failure *out
