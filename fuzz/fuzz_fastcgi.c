@@ -239,13 +239,14 @@ filter_stream(const uint8_t *data, size_t size, uint8_t *out)
         size_t pad = data[i + 6], k;
         bool refused, ends = false;
 
+        /* As announced, however many bytes follow. */
+        refused = version != 1 || (type == 1 && (id == 0 || clen != 8)) ||
+                  (type != 1 && id != 0 && id == request_id &&
+                   type != (phase == PARAMS ? 4 : 5));
         if (clen > size - i - 8)
             clen = size - i - 8;
         if (pad > size - i - 8 - clen)
             pad = size - i - 8 - clen;
-        refused = version != 1 || (type == 1 && (id == 0 || clen != 8)) ||
-                  (type != 1 && id != 0 && id == request_id &&
-                   type != (phase == PARAMS ? 4 : 5));
         if (refused) {
             memcpy(out + n, data + i, 8);
             n += 8;
