@@ -1,8 +1,12 @@
 /* libFuzzer target: JWT decode/verify/sign, strict JSON and base64url. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json_object.h>
+#include <json-c/json_tokener.h>
 
 #include "cordgate/arena.h"
 #include "cordgate/b64url.h"
@@ -61,23 +65,79 @@ fuzz_token(const char *s, size_t n)
     }
 }
 
-/* The bytes as JSON: stringify(parse(stringify(x))) == stringify(x). */
+/* json-c's own strict tokener on the same bytes: NULL when it refuses
+ * them.  A top-level number has no end of its own, so the end is
+ * signalled. */
+static struct json_object *
+tokener_parse(const char *s, size_t n)
+{
+    struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2);
+    struct json_object *o;
+
+    check(tok != NULL);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    o = json_tokener_parse_ex(tok, s, (int)n);
+    if (json_tokener_get_error(tok) == json_tokener_continue)
+        o = json_tokener_parse_ex(tok, "", 1);
+    if (json_tokener_get_error(tok) != json_tokener_success ||
+        json_tokener_get_parse_end(tok) > n) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
+
+/* A run of 19 digits or more: maybe an integer beyond int64, which
+ * json-c's tokener saturates and json_parse() makes a double. */
+static bool
+has_long_digit_run(const char *s, size_t n)
+{
+    size_t run = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        run = s[i] >= '0' && s[i] <= '9' ? run + 1 : 0;
+        if (run >= 19)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The bytes as JSON: stringify(parse(stringify(x))) == stringify(x), the
+ * cost counted within the budget, and the values the same as json-c's
+ * tokener builds, which json_parse() replaces, wherever the tokener takes
+ * the text and no integer may be beyond int64.
+ */
 static void
 fuzz_json(const char *s, size_t n)
 {
-    struct json_object *o, *again;
-    struct buf b1, b2;
+    struct json_object *o, *again, *theirs;
+    struct buf b1, b2, b3;
+    enum json_parse_status st = json_parse(arena, s, n, &o);
 
-    if (json_parse(arena, s, n, &o) != JSON_PARSE_OK) {
+    if (st != JSON_PARSE_OK) {
         check(json_parse_error()[0] != '\0');
+        check(st != JSON_PARSE_INVALID || json_cost(s, n) == SIZE_MAX);
         return;
     }
+    check(json_cost(s, n) <= json_cost_budget(n));
     buf_init(&b1, arena, 16 * n + 1024);
     buf_init(&b2, arena, 16 * n + 1024);
+    buf_init(&b3, arena, 16 * n + 1024);
     check(json_write_compact(&b1, o) == 0);
     check(json_parse(arena, b1.data, b1.len, &again) == JSON_PARSE_OK);
     check(json_write_compact(&b2, again) == 0);
     check(b1.len == b2.len && memcmp(b1.data, b2.data, b1.len) == 0);
+    if (has_long_digit_run(s, n))
+        return;
+    theirs = tokener_parse(s, n);
+    if (theirs == NULL && o != NULL)
+        return;
+    check(json_write_compact(&b3, theirs) == 0);
+    json_object_put(theirs);
+    check(b1.len == b3.len && memcmp(b1.data, b3.data, b1.len) == 0);
 }
 
 /* The bytes as base64url text and as raw bytes: both must round-trip. */

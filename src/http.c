@@ -142,7 +142,10 @@ http_read_body(struct request *r, size_t max)
             (errno == ERANGE || v > max))
             r->body_too_large = true;
         else if (errno == 0 && *end == '\0' && v <= max)
-            cap = (size_t)v; /* a hint for the first allocation only */
+            /* A hint for the first allocation only, with room to read the
+             * end: a body of exactly that length is then held once, not
+             * copied into a buffer twice as large. */
+            cap = (size_t)v + 1;
     }
     for (;;) {
         ssize_t n;

@@ -188,6 +188,9 @@ content_type_is(const char *ct, const char *type)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+#define TOO_MANY_VALUES                                                        \
+    "The request body holds more JSON values than cordgate parses at once."
+
 static void
 put_json(void *p)
 {
@@ -207,13 +210,39 @@ new_object(struct arena *a)
     return o;
 }
 
+/* What the object of a form body will cost, counted as json_parse() counts
+ * a JSON body's (each key and value at most its encoded length). */
+static size_t
+form_cost(struct str body)
+{
+    const char *p = body.p, *end = body.p + body.len;
+    size_t cost = 0, pairs = 0;
+
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pend = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pend - p));
+
+        if (pend > p) {
+            pairs++;
+            cost += json_cost_member((size_t)((eq ? eq : pend) - p),
+                                     eq ? (size_t)(pend - eq - 1) : 0);
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return cost + json_cost_object(pairs);
+}
+
 /* application/x-www-form-urlencoded into an object of strings. */
 static enum cg_err
 parse_form(struct request *r)
 {
     const char *p = r->body.p, *end = r->body.p + r->body.len;
-    struct json_object *o = new_object(r->arena);
+    struct json_object *o;
 
+    if (form_cost(r->body) > json_cost_budget(r->body.len))
+        return request_fail(r, CG_ERR_PAYLOAD_TOO_LARGE, TOO_MANY_VALUES);
+    o = new_object(r->arena);
     if (o == NULL)
         return CG_ERR_INTERNAL;
     r->json = o;
@@ -276,9 +305,7 @@ parse_body(struct request *r)
                             "The request body nests deeper than %d levels.",
                             JSON_MAX_DEPTH);
     case JSON_PARSE_TOO_BIG:
-        return request_fail(r, CG_ERR_PAYLOAD_TOO_LARGE,
-                            "The request body holds more JSON values than "
-                            "cordgate parses at once.");
+        return request_fail(r, CG_ERR_PAYLOAD_TOO_LARGE, TOO_MANY_VALUES);
     case JSON_PARSE_NOMEM:
         return CG_ERR_INTERNAL;
     }

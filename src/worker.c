@@ -17,7 +17,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "cordgate/arena.h"
@@ -25,6 +24,7 @@
 #include "cordgate/config.h"
 #include "cordgate/context.h"
 #include "cordgate/db.h"
+#include "cordgate/fcgi.h"
 #include "cordgate/http.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
@@ -56,9 +56,6 @@
  * sending a byte a second gets its 408 some 3 s after it was sent. */
 #define LINGER_MS    5000
 #define LINGER_BYTES (4u << 20)
-/* After the read deadline, SIGALRM comes again this often, so that a read
- * entered just after one signal is cut short by the next. */
-#define ALARM_REPEAT_MS 50
 
 /* What an epoll event is about: data.u64 is one of these, or EV_CONN plus
  * the connection's slot. */
@@ -101,73 +98,6 @@ struct worker {
     char peek[PEEK_MAX];
 };
 
-/* Set by SIGALRM: the read deadline of the request being read has passed. */
-static volatile sig_atomic_t read_expired;
-
-static void
-on_alarm(int sig)
-{
-    (void)sig;
-    read_expired = 1;
-}
-
-/* Arm the read deadline: reads still blocked at deadline_ms fail (EINTR). */
-static void
-alarm_arm(int64_t deadline_ms)
-{
-    int64_t left = deadline_ms - clock_mono_ms();
-    struct itimerval it = {
-        .it_interval = {0, ALARM_REPEAT_MS * 1000},
-    };
-
-    if (left < 1)
-        left = 1;
-    it.it_value.tv_sec = left / 1000;
-    it.it_value.tv_usec = (left % 1000) * 1000;
-    read_expired = 0;
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void
-alarm_disarm(void)
-{
-    static const struct itimerval off;
-
-    setitimer(ITIMER_REAL, &off, NULL);
-}
-
-static const char *
-fcgx_param(void *ud, const char *name)
-{
-    FCGX_Request *req = ud;
-
-    return FCGX_GetParam(name, req->envp);
-}
-
-/* The body, as http_read_body asks for it.  At its end the read deadline
- * is over: the rest of the request's time is CORDGATE_REQUEST_TIMEOUT's. */
-static ssize_t
-fcgx_read(void *ud, char *dst, size_t n)
-{
-    FCGX_Request *req = ud;
-    int got;
-
-    if (n > (size_t)INT32_MAX)
-        n = INT32_MAX;
-    got = FCGX_GetStr(dst, (int)n, req->in);
-    if (got == 0 && FCGX_GetError(req->in) != 0) {
-        int err = FCGX_GetError(req->in);
-
-        /* A read cut short by the deadline, or one that found the socket
-         * empty once it had passed (expire_conn). */
-        errno = read_expired || err == EAGAIN || err == EINTR ? ETIMEDOUT : EIO;
-        return -1;
-    }
-    if (got == 0)
-        alarm_disarm();
-    return got;
-}
-
 /* The client's X-Request-Id when it is short and plain, else our own. */
 static void
 set_request_id(struct worker *w, FCGX_Request *req, struct request *r)
@@ -199,7 +129,7 @@ set_request_id(struct worker *w, FCGX_Request *req, struct request *r)
 static bool
 serve_one(struct worker *w, FCGX_Request *req)
 {
-    struct http_source src = {fcgx_param, fcgx_read, req};
+    struct http_source src = fcgi_http_source(req);
     struct request r;
     struct buf response;
     size_t route;
@@ -273,7 +203,6 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
             struct metrics *m)
 {
     struct epoll_event ev;
-    struct sigaction sa;
     sigset_t set;
     unsigned i;
 
@@ -303,11 +232,7 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
         w->id_state == 0)
         w->id_state = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL | 1;
 
-    /* No SA_RESTART: the signal cuts a blocked read short. */
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_alarm;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGALRM, &sa, NULL) != 0)
+    if (fcgi_deadline_init() != 0)
         return -1;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -340,7 +265,7 @@ worker_init(struct worker *w, const struct config *cfg, int listen_fd,
 static void
 worker_fini(struct worker *w)
 {
-    alarm_disarm();
+    fcgi_deadline_disarm();
     FCGX_Free(&w->fresh, 1);
     if (w->epfd >= 0)
         close(w->epfd);
@@ -376,7 +301,7 @@ answer(struct worker *w, FCGX_Request *req, int keep, bool linger)
     if (!keep)
         req->keepConnection = 0;
     out_of_step = serve_one(w, req);
-    alarm_disarm();
+    fcgi_deadline_disarm();
     if (out_of_step && linger) {
         /* libfcgi would close it (the body read failed): it stays open,
          * its end of the answer is sent, and no more is read from it. */
@@ -503,12 +428,12 @@ static void
 conn_serve(struct worker *w, struct conn *c, enum ready how, int keep)
 {
     if (how != READY_ALL)
-        alarm_arm(c->deadline_ms);
+        fcgi_deadline_arm(c->deadline_ms);
     /* On EOF or a bad record libfcgi closes the connection and returns < 0
      * (a slot has no listening socket to accept another from); after an
      * answer without keep, FCGX_Finish_r closed it. */
     if (FCGX_Accept_r(&c->req) < 0) {
-        alarm_disarm();
+        fcgi_deadline_disarm();
         conn_release(w, c);
         return;
     }
@@ -564,14 +489,14 @@ conn_expire(struct worker *w, struct conn *c)
         conn_release(w, c);
         return;
     }
-    read_expired = 1;
+    fcgi_deadline_passed(true);
     if (FCGX_Accept_r(&c->req) < 0) {
-        read_expired = 0;
+        fcgi_deadline_passed(false);
         conn_release(w, c);
         return;
     }
     conn_answered(w, c, answer(w, &c->req, 0, true));
-    read_expired = 0;
+    fcgi_deadline_passed(false);
 }
 
 /* Close the connections whose deadline passed; returns the epoll_wait
@@ -637,10 +562,10 @@ read_blocking(struct worker *w, int fd)
     w->fresh.ipcFd = fd;
     w->fresh.listen_sock = -1;
     w->fresh.keepConnection = 1; /* see serve_new */
-    alarm_arm(clock_mono_ms() + w->cfg->read_timeout_ms);
+    fcgi_deadline_arm(clock_mono_ms() + w->cfg->read_timeout_ms);
     if (FCGX_Accept_r(&w->fresh) >= 0)
         (void)answer(w, &w->fresh, 0, false);
-    alarm_disarm();
+    fcgi_deadline_disarm();
     FCGX_Free(&w->fresh, 1);
     w->fresh.ipcFd = -1;
 }

@@ -431,6 +431,29 @@ Test(http, body_of_exactly_max_body_is_accepted)
     cr_assert(f.eof_seen);
 }
 
+/* A body as long as its CONTENT_LENGTH takes the arena its bytes once. */
+Test(http, body_of_its_content_length_is_held_once)
+{
+    static char body[1 << 20];
+    const char *params[] = {"REQUEST_URI", "/", "CONTENT_LENGTH", "1048576",
+                            NULL};
+    struct fake f = {.params = params,
+                     .body = body,
+                     .body_len = sizeof(body),
+                     .chunk = 65536};
+    size_t before;
+
+    memset(body, 'x', sizeof(body));
+    before = arena_used(arena);
+    cr_assert_eq(init_from(&f, 1 << 20, NULL), CG_ERR_OK);
+    cr_assert_not(req.body_too_large);
+    cr_assert_eq(req.body.len, sizeof(body));
+    cr_assert(f.eof_seen);
+    cr_assert_lt(arena_used(arena) - before, sizeof(body) + 65536,
+                 "%zu bytes for a body of %zu", arena_used(arena) - before,
+                 sizeof(body));
+}
+
 /* CONTENT_LENGTH as sent, and the real body length, against max_body 10. */
 static const struct {
     const char *content_length;

@@ -1,14 +1,28 @@
 /* Unit tests for strict JSON parsing, typed getters and compact output. */
 #include <criterion/criterion.h>
 #include <json-c/json_object.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cordgate/arena.h"
 #include "cordgate/buf.h"
 #include "cordgate/json.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+#ifdef HAVE_ASAN
+/* <sanitizer/allocator_interface.h>, which gcc does not install. */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 static struct arena *arena;
 
@@ -332,6 +346,58 @@ repeat(const char *unit, size_t n, size_t *len)
     return text;
 }
 
+/* What malloc has handed out and not taken back: the sanitizer's count in
+ * a sanitized build (it asks for the same bytes, not the same chunks). */
+static size_t
+heap_in_use(void)
+{
+#ifdef HAVE_ASAN
+    return __sanitizer_get_current_allocated_bytes();
+#else
+    struct mallinfo2 m = mallinfo2();
+
+    return m.uordblks + m.hblkhd;
+#endif
+}
+
+/* pre, then n copies of unit (a format taking the index up to three
+ * times) separated by commas, then post (malloc'd). */
+static char *
+fill(const char *pre, const char *unit, const char *post, size_t n, size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+
+    cr_assert_not_null(f);
+    fputs(pre, f);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            fputc(',', f);
+        fprintf(f, unit, (int)i, (int)i, (int)i);
+    }
+    fputs(post, f);
+    cr_assert_eq(fclose(f), 0);
+    return text;
+}
+
+/* The heap json_parse() takes for text, parsed into an arena with room for
+ * its scratch bytes and hooks in the first block. */
+static size_t
+parsed_bytes(const char *text, size_t len, enum json_parse_status want)
+{
+    struct arena *a = arena_create((size_t)4 << 20, (size_t)64 << 20);
+    struct json_object *o;
+    size_t before, after;
+
+    cr_assert_not_null(a);
+    before = heap_in_use();
+    cr_assert_eq(json_parse(a, text, len, &o), want, "%.40s...: %s", text,
+                 json_parse_error());
+    after = heap_in_use();
+    arena_destroy(a);
+    return after - before;
+}
+
 /* json-c's memory is bounded by the scan: 1 MiB of empty objects would be
  * some 270 MB of them; a batch of 10 000 users with metadata is parsed. */
 Test(json, values_that_would_cost_too_much_memory_are_refused)
@@ -351,6 +417,169 @@ Test(json, values_that_would_cost_too_much_memory_are_refused)
                   10000, &len);
     cr_assert_eq(json_parse(arena, text, len, &o), JSON_PARSE_OK);
     free(text);
+}
+
+/* json-c's own objects start with a table of 16 entries, 790 bytes. */
+Test(json, an_empty_object_costs_under_200_bytes)
+{
+    size_t len;
+    char *text = repeat("{}", 4000, &len);
+    size_t bytes = parsed_bytes(text, len, JSON_PARSE_OK);
+
+    cr_assert_lt(bytes / 4000, 200, "%zu bytes an object", bytes / 4000);
+    free(text);
+}
+
+Test(json, the_budget_is_sixteen_times_the_text_between_4_and_64_mib)
+{
+    cr_assert_eq(json_cost_budget(0), (size_t)4 << 20);
+    cr_assert_eq(json_cost_budget((size_t)256 << 10), (size_t)4 << 20);
+    cr_assert_eq(json_cost_budget((size_t)1 << 20), (size_t)16 << 20);
+    cr_assert_eq(json_cost_budget((size_t)4 << 20), (size_t)64 << 20);
+    cr_assert_eq(json_cost_budget((size_t)10 << 20), (size_t)64 << 20);
+    cr_assert_eq(json_cost_budget(SIZE_MAX), (size_t)64 << 20);
+}
+
+/* The shapes that cost the most per byte, under the budget's floor, and
+ * what heavy bodies look like: the count is what json-c really takes,
+ * within a few per cent. */
+Test(json, the_cost_counted_bounds_what_json_c_allocates)
+{
+    static const struct {
+        const char *pre, *unit, *post;
+        size_t n;
+    } shapes[] = {
+        {"[", "{}", "]", 4000},
+        {"[", "[]", "]", 4000},
+        {"[", "1", "]", 4000},
+        {"[", "-1.5e3", "]", 4000},
+        {"[", "true", "]", 4000},
+        {"[", "null", "]", 4000},
+        {"[", "\"\"", "]", 4000},
+        {"[", "\"\\u00e9\\ud83d\\ude00\\n\"", "]", 4000},
+        {"[", "123456789012345678901234567890", "]", 4000},
+        {"[", "[[[[[[[[{}]]]]]]]]", "]", 1000},
+        {"{", "\"k%d\":{}", "}", 4000},
+        {"{", "\"k%d\":1", "}", 4000},
+        {"[", "{\"a\":1,\"b\":2,\"c\":3,\"d\":4}", "]", 1000},
+        {"{\"users\":[",
+         "{\"id\":\"u-%d\",\"email\":\"u%d@example.com\",\"name\":"
+         "\"User %d\",\"metadata\":{\"plan\":\"pro\",\"seats\":3}}",
+         "]}", 3000},
+        {"{\"id\":\"u\",\"metadata\":{", "\"key_%06d\":\"value_%06d\"", "}}",
+         4000},
+    };
+
+    for (size_t i = 0; i < CG_ARRAY_LEN(shapes); i++) {
+        size_t len, real, counted;
+        char *text = fill(shapes[i].pre, shapes[i].unit, shapes[i].post,
+                          shapes[i].n, &len);
+
+        counted = json_cost(text, len);
+        real = parsed_bytes(text, len, JSON_PARSE_OK);
+        /* malloc may hand a freed chunk 16 bytes larger than asked for. */
+        cr_assert_leq(real, counted + counted / 16,
+                      "%s%s%s: %zu bytes, counted %zu", shapes[i].pre,
+                      shapes[i].unit, shapes[i].post, real, counted);
+#ifndef HAVE_ASAN
+        cr_assert_lt(counted, real + real / 2 + 65536,
+                     "%s%s%s: %zu bytes, counted %zu", shapes[i].pre,
+                     shapes[i].unit, shapes[i].post, real, counted);
+#endif
+        free(text);
+    }
+    cr_assert_eq(json_cost("[1,]", 4), SIZE_MAX);
+}
+
+/* The worst bodies of 1 MiB, the default CORDGATE_MAX_BODY: each would
+ * cost 20 to 80 times its length; 64 MiB let all but the first through. */
+Test(json, dense_bodies_are_refused_by_their_length)
+{
+    static const struct {
+        const char *pre, *unit, *post;
+    } shapes[] = {
+        {"[", "{}", "]"},
+        {"[", "1", "]"},
+        {"[", "[]", "]"},
+        {"[", "\"\"", "]"},
+        {"{", "\"%d\":{}", "}"},
+        {"{", "\"%d\":1", "}"},
+        /* 64 levels, the most allowed, and again. */
+        {"[",
+         "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+         "]"},
+        /* 63 levels, then wide. */
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+         "{}",
+         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"},
+    };
+    struct arena *a = arena_create(4096, (size_t)64 << 20);
+    struct json_object *o;
+
+    cr_assert_not_null(a);
+    for (size_t i = 0; i < CG_ARRAY_LEN(shapes); i++) {
+        size_t len, one, two, n;
+        char *text;
+
+        /* As many units as make 1 MiB (keys grow with their index). */
+        free(fill(shapes[i].pre, shapes[i].unit, shapes[i].post, 1, &one));
+        free(fill(shapes[i].pre, shapes[i].unit, shapes[i].post, 2, &two));
+        n = ((1 << 20) - one) / (two - one) + 1;
+        while ((text = fill(shapes[i].pre, shapes[i].unit, shapes[i].post, n,
+                            &len)) != NULL &&
+               len > 1 << 20) {
+            free(text);
+            n -= n / 50;
+        }
+        cr_assert_eq(json_parse(a, text, len, &o), JSON_PARSE_TOO_BIG,
+                     "%s%s%s: %s", shapes[i].pre, shapes[i].unit,
+                     shapes[i].post, json_parse_error());
+        cr_assert_gt(json_cost(text, len), json_cost_budget(len));
+        free(text);
+    }
+    arena_destroy(a);
+}
+
+/* What the budget is set by: the biggest batch Cord allows, with metadata;
+ * the smallest full batch; a user whose metadata fills 1 MiB.  Each is
+ * parsed, and costs what it was counted to. */
+Test(json, heavy_legitimate_bodies_fit)
+{
+    static const struct {
+        const char *pre, *unit, *post;
+        size_t n, limit;
+    } bodies[] = {
+        {"{\"users\":[",
+         "{\"id\":\"user-%d\",\"email\":\"user-%d@example.com\",\"name\":"
+         "\"User %d\",\"metadata\":{\"plan\":\"pro\",\"seats\":3,\"beta\":"
+         "true}}",
+         "],\"groups\":[]}", 10000, 10 << 20},
+        {"{\"groups\":[",
+         "{\"id\":\"group-%d\",\"name\":\"Group %d\",\"metadata\":{\"tier\":"
+         "\"gold\",\"n\":%d},\"members\":[\"user-1\",\"user-2\",\"user-3\","
+         "\"user-4\",\"user-5\",\"user-6\",\"user-7\",\"user-8\",\"user-9\","
+         "\"user-10\"]}",
+         "]}", 1000, 10 << 20},
+        {"{\"users\":[", "{\"id\":\"%d\"}", "]}", 10001, 10 << 20},
+        {"{\"email\":\"a@example.com\",\"metadata\":{",
+         "\"key_%06d\":\"value_%06d\"", "}}", 37000, 1 << 20},
+        {"{\"email\":\"a@example.com\",\"metadata\":{", "\"key_%06d\":%d", "}}",
+         50000, 1 << 20},
+    };
+
+    for (size_t i = 0; i < CG_ARRAY_LEN(bodies); i++) {
+        size_t len, cost;
+        char *text = fill(bodies[i].pre, bodies[i].unit, bodies[i].post,
+                          bodies[i].n, &len);
+
+        cr_assert_leq(len, bodies[i].limit);
+        cost = json_cost(text, len);
+        cr_assert_leq(cost, json_cost_budget(len), "row %zu: %zu of %zu", i,
+                      cost, json_cost_budget(len));
+        cr_assert_leq(parsed_bytes(text, len, JSON_PARSE_OK), cost + cost / 16);
+        free(text);
+    }
 }
 
 Test(json, big_integers_become_numbers_not_saturated_ints)

@@ -55,6 +55,8 @@ static struct config cfg;
 static struct context ctx;
 static struct arena *arena;
 static struct request req;
+/* The CONTENT_TYPE of the requests build() makes; NULL for none. */
+static const char *content_type;
 
 static void
 load_config(void)
@@ -77,6 +79,7 @@ setup(void)
     arena = arena_create(64 << 10, 64 << 20);
     cr_assert_not_null(arena);
     memset(&req, 0, sizeof(req));
+    content_type = NULL;
 }
 
 static void
@@ -96,7 +99,8 @@ build(const char *method, const char *uri, const char *content_length,
       const char *body, const char *base_path)
 {
     /* The router reads the body after routing: these outlive build(). */
-    static const char *params[7];
+    static const char *params[9];
+    size_t n = 4;
     static struct fake f;
     static struct http_source src = {fake_param, fake_read, &f};
 
@@ -104,9 +108,15 @@ build(const char *method, const char *uri, const char *content_length,
     params[1] = method;
     params[2] = "REQUEST_URI";
     params[3] = uri;
-    params[4] = content_length ? "CONTENT_LENGTH" : NULL;
-    params[5] = content_length;
-    params[6] = NULL;
+    if (content_length != NULL) {
+        params[n++] = "CONTENT_LENGTH";
+        params[n++] = content_length;
+    }
+    if (content_type != NULL) {
+        params[n++] = "CONTENT_TYPE";
+        params[n++] = content_type;
+    }
+    params[n] = NULL;
     f = (struct fake){params, body ? body : "", body ? strlen(body) : 0, 0};
     memset(&req, 0, sizeof(req));
     req.ctx = &ctx;
@@ -494,6 +504,65 @@ Test(router, batch_has_its_own_body_limit)
     cr_assert_eq(req.status, 413);
     assert_error_json("payload_too_large",
                       "Request body exceeds the limit of 10485760 bytes.");
+}
+
+/* n copies of unit joined by sep between pre and post (malloc'd); unit may
+ * hold one %zu for the index. */
+static char *
+joined(const char *pre, const char *unit, char sep, const char *post, size_t n)
+{
+    char *text = NULL;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+
+    cr_assert_not_null(f);
+    fputs(pre, f);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            fputc(sep, f);
+        fprintf(f, unit, i);
+    }
+    fputs(post, f);
+    cr_assert_eq(fclose(f), 0);
+    return text;
+}
+
+/* Under the size limit, but values json-c would take 60 times the body's
+ * length for: refused before authentication, JSON or form-encoded. */
+Test(router, bodies_of_too_many_values_are_413_before_authentication)
+{
+    static const struct {
+        const char *type, *pre, *unit, *post;
+        char sep;
+        size_t n;
+    } rows[] = {
+        {"application/json", "[", "{}", "]", ',', 100000},
+        {"application/json", "{\"signed_app_token\":[", "1", "]}", ',', 500000},
+        {"application/x-www-form-urlencoded", "", "%zu", "", '&', 150000},
+    };
+
+    for (size_t i = 0; i < CG_ARRAY_LEN(rows); i++) {
+        char *body = joined(rows[i].pre, rows[i].unit, rows[i].sep,
+                            rows[i].post, rows[i].n);
+
+        content_type = rows[i].type;
+        cr_assert_leq(strlen(body), cfg.max_body);
+        build("POST", "/v1/authorize", NULL, body, NULL);
+        router_dispatch(&req);
+        cr_assert_eq(req.status, 413, "row %zu: %d %s", i, req.status,
+                     req.out.data);
+        assert_error_json("payload_too_large",
+                          "The request body holds more JSON values than "
+                          "cordgate parses at once.");
+        arena_reset(arena);
+        free(body);
+    }
+    /* A form of a few fields is parsed, and fails on its token. */
+    content_type = "application/x-www-form-urlencoded";
+    build("POST", "/v1/authorize", NULL, "signed_app_token=x", NULL);
+    router_dispatch(&req);
+    assert_error_json("invalid_field", "Input type for signed_app_token is "
+                                       "not valid, expected JWT.");
 }
 
 Test(router, too_large_body_on_no_route_is_still_404_or_405)
