@@ -213,14 +213,13 @@ auth_client(struct request *r)
     app = arena_calloc(r->arena, 1, sizeof(*app));
     if (app == NULL)
         return CG_ERR_INTERNAL;
-    e = store_app_get(r->ctx->db, r->arena, r->deadline_ms, c.app_id, app);
+    /* HS256 or HS512; exp only if present; no maxAge, no tolerance. */
+    opts = (struct jwt_verify_opts){JWT_HS256 | JWT_HS512, r->ctx->now(), 0, 0};
+    e = auth_app_verify(r, c.app_id, &t, &opts, app, &st);
     if (e == CG_ERR_PROJECT_NOT_FOUND)
         return request_fail(r, e, "Platform project %s not found.", c.app_id);
     if (e != CG_ERR_OK)
         return e;
-    /* HS256 or HS512; exp only if present; no maxAge, no tolerance. */
-    opts = (struct jwt_verify_opts){JWT_HS256 | JWT_HS512, r->ctx->now(), 0, 0};
-    st = jwt_verify(&t, app->secret, strlen(app->secret), &opts);
     if (st != JWT_OK)
         return request_fail_text(r, CG_ERR_INVALID_SESSION_TOKEN,
                                  jwt_status_message(st));
