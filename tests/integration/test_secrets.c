@@ -277,7 +277,8 @@ refused(const struct probe *p)
 }
 
 /*
- * Poll the probes from t0 (it_now_ms) on until all of them are refused and
+ * Poll the probes from t0 (it_now_ms, when the command returned: its
+ * change committed) on until all of them are refused and
  * stay so for HOLD_MS; returns the milliseconds from t0 to the first poll of
  * that run, which must be within the cache bound.  Each poll also asks
  * the n_keep probes of keep, which must be accepted all along.
@@ -312,7 +313,8 @@ until_refused(long long t0, const struct probe *probes, int n,
     cr_assert_leq(first - t0, CACHE_TTL_MS + MARGIN_MS,
                   "%s: took %lld ms, more than the cache bound", what,
                   first - t0);
-    cr_log_info("%s: refused %lld ms after the command (cache bound %d ms)",
+    cr_log_info("%s: refused %lld ms after the command returned (cache bound "
+                "%d ms)",
                 what, first - t0, CACHE_TTL_MS);
     fprintf(stderr, "propagation: %s: %lld ms\n", what, first - t0);
     return first - t0;
@@ -407,8 +409,8 @@ Test(rotate_secret, grace_zero_ends_the_old_secret_within_the_cache_bound)
      * lasts as long as the cache lets it. */
     cr_assert_eq(ask("GET", "spare", "/v1/verify", old_tok, NULL, NULL), 200);
 
-    t0 = it_now_ms();
     rotate(&a, "0", err, sizeof(err));
+    t0 = it_now_ms();
     cr_assert_not_null(
         strstr(err, "the previous secret no longer verifies tokens"), "%s",
         err);
@@ -445,8 +447,8 @@ Test(rotate_secret, a_cached_app_keeps_the_grace_end)
     start_one_worker();
     old_tok = server_token(&a, NULL);
     cr_assert_eq(ask("GET", "spare", "/v1/verify", old_tok, NULL, NULL), 200);
-    t0 = it_now_ms();
     rotate(&a, "2s", err, sizeof(err));
+    t0 = it_now_ms();
     new_tok = server_token(&a, a.secret);
     /* The new token has the worker read the app again: its entry now has
      * both secrets, and the old one's end, which holds however fresh the
@@ -531,8 +533,8 @@ Test(access_secret, old_tokens_live_through_the_grace_and_not_past_zero)
     session_of(a1, sid);
     all_answer(200, "/v1/verify", a1, 20);
 
-    t0 = it_now_ms();
     run(0, out, sizeof(out), err, sizeof(err), rotate_default);
+    t0 = it_now_ms();
     cr_assert_not_null(strstr(out, "the previous one verifies tokens until"),
                        "%s", out);
     s2 = access_secret_now("access_token_secret");
@@ -583,8 +585,8 @@ Test(access_secret, old_tokens_live_through_the_grace_and_not_past_zero)
 
     /* --grace 0: tokens of the secret it replaces are refused within the
      * bound; the new one's tokens never are. */
-    t0 = it_now_ms();
     run(0, out, sizeof(out), err, sizeof(err), rotate_now);
+    t0 = it_now_ms();
     cr_assert_not_null(strstr(out, "tokens signed with the previous one are "
                                    "refused"),
                        "%s", out);
@@ -676,10 +678,10 @@ Test(session_revoke, one_session_and_all_of_an_app)
     session_of(one, sid);
 
     /* One session by id, and every session of another app. */
-    t0 = it_now_ms();
     run(0, out, sizeof(out), err, sizeof(err), by_session);
     cr_assert_str_eq(out, fmt_line("revoked session %s of app %s", sid, a.id));
     run(0, out, sizeof(out), err, sizeof(err), by_app);
+    t0 = it_now_ms();
     cr_assert_str_eq(out, fmt_line("revoked 2 sessions of app %s", c.id, ""));
     assert_sql("t", "SELECT expires_at IS NULL FROM sessions WHERE id = '%s'",
                sid);
@@ -755,8 +757,8 @@ Test(app_delete, its_tokens_and_data_go_other_apps_stay)
                "app_id = '%s') = 2",
                a.id, a.id);
 
-    t0 = it_now_ms();
     run(0, out, sizeof(out), err, sizeof(err), del);
+    t0 = it_now_ms();
     cr_assert_not_null(strstr(out, "2 users, 1 groups, 1 sessions"), "%s", out);
     /* Its data is gone at once, row by row. */
     {
