@@ -621,6 +621,39 @@ Test(access_secret, old_tokens_live_through_the_grace_and_not_past_zero)
     free(prev);
 }
 
+Test(access_secret, a_configured_previous_secret_still_verifies)
+{
+    static const char *const env[] = {
+        "CORDGATE_WORKERS=1",
+        "CORDGATE_ACCESS_TOKEN_SECRET=configured-new-secret",
+        "CORDGATE_ACCESS_TOKEN_PREVIOUS_SECRET=configured-old-secret", NULL};
+    struct creds a;
+    char access[2048], sid[64], payload[256], *stored, *tok;
+    long now = (long)time(NULL);
+
+    it_app_create("access-configured", a.id, a.secret);
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    authorize("spare", &a, NULL, access, sizeof(access));
+    cr_assert(signed_with(access, "configured-new-secret"));
+    cr_assert_eq(ask("GET", "spare", "/v1/verify", access, NULL, NULL), 200);
+    session_of(access, sid);
+    snprintf(payload, sizeof(payload),
+             "{\"session_id\":\"%s\",\"iat\":%ld,\"exp\":%ld}", sid, now,
+             now + 3600);
+    tok = it_jwt("HS512", payload, "configured-old-secret");
+    cr_assert_eq(ask("GET", "spare", "/v1/verify", tok, NULL, NULL), 200);
+    free(tok);
+    /* The configuration's secrets, and no other: not the stored one. */
+    stored = access_secret_now("access_token_secret");
+    tok = it_jwt("HS512", payload, stored);
+    cr_assert_eq(ask("GET", "spare", "/v1/verify", tok, NULL, NULL), 401);
+    free(tok);
+    tok = it_jwt("HS512", payload, "configured-other-secret");
+    cr_assert_eq(ask("GET", "spare", "/v1/verify", tok, NULL, NULL), 401);
+    free(tok);
+    free(stored);
+}
+
 Test(access_secret, a_configured_secret_is_not_rotated_here)
 {
     static const char *const bad[] = {"access-secret", "rotate", "--grace",
