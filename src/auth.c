@@ -190,24 +190,26 @@ auth_app_verify(struct request *r, const char *id, const struct jwt *t,
 }
 
 /*
- * t against the access-token secret and the previous one.  A token that
- * claims a session and matches neither has the secrets read again, once:
- * another host may have rotated them a moment ago.
+ * t against the access-token secret, and against the previous one when it
+ * claims a session (what every access token does; a server auth token, the
+ * other kind of bearer token, then costs one MAC here, not two).  A token
+ * that claims a session and matches neither has the secrets read again,
+ * once: another host may have rotated them a moment ago.
  */
 static enum cg_err
 access_verify(struct request *r, const struct jwt *t, enum jwt_status *st)
 {
     struct context *c = r->ctx;
     struct jwt_verify_opts opts = {JWT_HS512, c->now(), 0, 0};
-    bool fetched;
+    bool session = json_get(t->payload, "session_id", NULL), fetched;
     enum cg_err e;
 
     if ((e = access_secrets_load(r, false, &fetched)) != CG_ERR_OK)
         return e;
-    *st = verify_either(t, c->access_secret, c->access_previous,
-                        c->access_previous_until_ms, &opts);
-    if (*st != JWT_INVALID_SIGNATURE || fetched ||
-        !json_get(t->payload, "session_id", NULL))
+    *st =
+        verify_either(t, c->access_secret, session ? c->access_previous : NULL,
+                      c->access_previous_until_ms, &opts);
+    if (*st != JWT_INVALID_SIGNATURE || fetched || !session)
         return CG_ERR_OK;
     if ((e = access_secrets_load(r, true, &fetched)) != CG_ERR_OK)
         return e;
