@@ -74,7 +74,7 @@ setup(void)
     ctx.sessions = cache_create(16);
     ctx.db = db_create("host=/nonexistent/cordgate-fuzz dbname=fuzz "
                        "connect_timeout=1",
-                       ctx.metrics, true);
+                       ctx.metrics, true, 0);
     arena = arena_create(64 << 10, 64 << 20);
     check(ctx.metrics && ctx.apps && ctx.sessions && ctx.db && arena);
     check(FCGX_Init() == 0);

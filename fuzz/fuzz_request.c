@@ -101,7 +101,7 @@ setup(void)
     /* A unix socket that does not exist: connecting fails at once. */
     ctx.db = db_create("host=/nonexistent/cordgate-fuzz dbname=fuzz "
                        "connect_timeout=1",
-                       ctx.metrics, true);
+                       ctx.metrics, true, 0);
     arena = arena_create(64 << 10, 64 << 20);
     check(ctx.metrics && ctx.apps && ctx.sessions && ctx.db && arena);
 }

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,31 +77,94 @@ auth_is_jwt(const char *s, size_t len)
     return dots == 2;
 }
 
+/* Free a secret, wiping it first. */
+static void
+secret_free(char *s)
+{
+    if (s != NULL)
+        OPENSSL_clear_free(s, strlen(s));
+}
+
+/*
+ * The access-token secrets into the worker's context: from the
+ * configuration once, or from the database, again after CACHE_TTL_MS (or at
+ * once with force), so that `cordgate access-secret rotate` reaches every
+ * worker within the cache bound.  *fetched says whether this call read the
+ * database.
+ */
+static enum cg_err
+access_secrets_load(struct request *r, bool force, bool *fetched)
+{
+    struct context *c = r->ctx;
+    const struct config *cfg = c->cfg;
+    int64_t now = clock_mono_ms();
+    struct access_secrets s;
+    char *current, *previous = NULL;
+    enum cg_err e;
+
+    *fetched = false;
+    if (cfg->access_token_secret != NULL && cfg->access_token_secret[0]) {
+        if (c->access_secret != NULL)
+            return CG_ERR_OK;
+        s.current = cfg->access_token_secret;
+        s.previous = cfg->access_token_previous_secret != NULL &&
+                             cfg->access_token_previous_secret[0]
+                         ? cfg->access_token_previous_secret
+                         : NULL;
+        s.previous_until_ms = INT64_MAX; /* until the configuration drops it */
+    } else {
+        if (c->access_secret != NULL && !force &&
+            now - c->access_loaded_ms < CACHE_TTL_MS)
+            return CG_ERR_OK;
+        e = store_access_secrets_get(c->db, r->arena, r->deadline_ms, &s);
+        if (e != CG_ERR_OK)
+            return e;
+        if (s.current == NULL) {
+            log_error("no access-token secret: run `cordgate migrate`");
+            return CG_ERR_INTERNAL;
+        }
+        *fetched = true;
+    }
+    current = strdup(s.current);
+    if (s.previous != NULL)
+        previous = strdup(s.previous);
+    if (current == NULL || (s.previous != NULL && previous == NULL)) {
+        secret_free(current);
+        secret_free(previous);
+        return CG_ERR_INTERNAL;
+    }
+    secret_free(c->access_secret);
+    secret_free(c->access_previous);
+    c->access_secret = current;
+    c->access_previous = previous;
+    c->access_previous_until_ms = s.previous_until_ms;
+    c->access_loaded_ms = now;
+    return CG_ERR_OK;
+}
+
 enum cg_err
 auth_access_secret(struct request *r, struct str *out)
 {
-    struct context *c = r->ctx;
+    bool fetched;
+    enum cg_err e = access_secrets_load(r, false, &fetched);
 
-    if (c->access_secret == NULL) {
-        const char *v = c->cfg->access_token_secret;
-
-        if (v == NULL || v[0] == '\0') {
-            enum cg_err e = store_setting_get(c->db, r->arena, r->deadline_ms,
-                                              "access_token_secret", &v);
-
-            if (e != CG_ERR_OK)
-                return e;
-            if (v == NULL) {
-                log_error("no access-token secret: run `cordgate migrate`");
-                return CG_ERR_INTERNAL;
-            }
-        }
-        c->access_secret = strdup(v);
-        if (c->access_secret == NULL)
-            return CG_ERR_INTERNAL;
-    }
-    *out = str_from_cstr(c->access_secret);
+    if (e != CG_ERR_OK)
+        return e;
+    *out = str_from_cstr(r->ctx->access_secret);
     return CG_ERR_OK;
+}
+
+/* t against secret, then against previous while its grace lasts. */
+static enum jwt_status
+verify_either(const struct jwt *t, const char *secret, const char *previous,
+              int64_t previous_until_ms, const struct jwt_verify_opts *o)
+{
+    enum jwt_status st = jwt_verify(t, secret, strlen(secret), o);
+
+    if (st == JWT_INVALID_SIGNATURE && previous != NULL &&
+        clock_wall_millis() < previous_until_ms)
+        st = jwt_verify(t, previous, strlen(previous), o);
+    return st;
 }
 
 /* An app or session from a worker cache, copied into the request's arena. */
@@ -115,21 +179,86 @@ cached(struct request *r, struct cache *c, const char *key, struct app *out)
     out->name = arena_strdup(r->arena, hit.name);
     out->secret = arena_strdup(r->arena, hit.secret);
     out->created_at = NULL;
+    out->previous_secret = NULL;
+    out->previous_until_ms = hit.previous_until_ms;
+    if (hit.previous_secret != NULL &&
+        (out->previous_secret = arena_strdup(r->arena, hit.previous_secret)) ==
+            NULL)
+        return false;
     return out->id != NULL && out->name != NULL && out->secret != NULL;
+}
+
+/* The app from the database, then into the worker's cache. */
+static enum cg_err
+app_fetch(struct request *r, const char *id, struct app *out)
+{
+    struct context *c = r->ctx;
+    enum cg_err e = store_app_get(c->db, r->arena, r->deadline_ms, id, out);
+
+    if (e == CG_ERR_OK && c->apps != NULL)
+        cache_put(c->apps, id, out, clock_wall_millis(), 0);
+    return e;
 }
 
 enum cg_err
 auth_app_get(struct request *r, const char *id, struct app *out)
 {
-    struct context *c = r->ctx;
+    if (cached(r, r->ctx->apps, id, out))
+        return CG_ERR_OK;
+    return app_fetch(r, id, out);
+}
+
+enum cg_err
+auth_app_verify(struct request *r, const char *id, const struct jwt *t,
+                const struct jwt_verify_opts *o, struct app *out,
+                enum jwt_status *st)
+{
+    bool hit = cached(r, r->ctx->apps, id, out);
     enum cg_err e;
 
-    if (cached(r, c->apps, id, out))
+    if (!hit && (e = app_fetch(r, id, out)) != CG_ERR_OK)
+        return e;
+    *st = verify_either(t, out->secret, out->previous_secret,
+                        out->previous_until_ms, o);
+    if (*st != JWT_INVALID_SIGNATURE || !hit)
         return CG_ERR_OK;
-    e = store_app_get(c->db, r->arena, r->deadline_ms, id, out);
-    if (e == CG_ERR_OK && c->apps != NULL)
-        cache_put(c->apps, id, out, clock_wall_millis(), 0);
-    return e;
+    /* Signed with a secret this worker has not seen yet, rotated a moment
+     * ago, perhaps on another host: a new secret works at once. */
+    if ((e = app_fetch(r, id, out)) != CG_ERR_OK)
+        return e;
+    *st = verify_either(t, out->secret, out->previous_secret,
+                        out->previous_until_ms, o);
+    return CG_ERR_OK;
+}
+
+/*
+ * t against the access-token secret, and against the previous one when it
+ * claims a session (what every access token does; a server auth token, the
+ * other kind of bearer token, then costs one MAC here, not two).  A token
+ * that claims a session and matches neither has the secrets read again,
+ * once: another host may have rotated them a moment ago.
+ */
+static enum cg_err
+access_verify(struct request *r, const struct jwt *t, enum jwt_status *st)
+{
+    struct context *c = r->ctx;
+    struct jwt_verify_opts opts = {JWT_HS512, c->now(), 0, 0, false};
+    bool session = json_get(t->payload, "session_id", NULL), fetched;
+    enum cg_err e;
+
+    if ((e = access_secrets_load(r, false, &fetched)) != CG_ERR_OK)
+        return e;
+    *st =
+        verify_either(t, c->access_secret, session ? c->access_previous : NULL,
+                      c->access_previous_until_ms, &opts);
+    if (*st != JWT_INVALID_SIGNATURE || fetched || !session)
+        return CG_ERR_OK;
+    if ((e = access_secrets_load(r, true, &fetched)) != CG_ERR_OK)
+        return e;
+    if (fetched)
+        *st = verify_either(t, c->access_secret, c->access_previous,
+                            c->access_previous_until_ms, &opts);
+    return CG_ERR_OK;
 }
 
 static bool
@@ -235,12 +364,11 @@ server_token(struct request *r, const struct jwt *t, enum jwt_status decoded)
     app = arena_calloc(r->arena, 1, sizeof(*app));
     if (app == NULL)
         return CG_ERR_INTERNAL;
-    e = auth_app_get(r, json_object_get_string(chosen), app);
-    if (e != CG_ERR_OK)
-        return e;
     opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),
                                     AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE, true};
-    st = jwt_verify(t, app->secret, strlen(app->secret), &opts);
+    e = auth_app_verify(r, json_object_get_string(chosen), t, &opts, app, &st);
+    if (e != CG_ERR_OK)
+        return e;
     if (st != JWT_OK)
         return fail(r, CG_ERR_INVALID_PROJECT_TOKEN, jwt_status_message(st));
     r->app = app;
@@ -253,9 +381,7 @@ auth_server(struct request *r)
     const char *h = r->authorization, *prefix, *tok;
     size_t len;
     struct jwt t;
-    struct jwt_verify_opts opts;
     enum jwt_status decoded, st;
-    struct str secret;
     char *joined;
     enum cg_err e;
 
@@ -293,11 +419,9 @@ auth_server(struct request *r)
     decoded = jwt_decode(r->arena, tok, len, &t);
     if (decoded == JWT_OK || decoded == JWT_PAYLOAD_NOT_OBJECT ||
         decoded == JWT_PAYLOAD_NOT_JSON) {
-        e = auth_access_secret(r, &secret);
+        e = access_verify(r, &t, &st);
         if (e != CG_ERR_OK)
             return e;
-        opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(), 0, 0, false};
-        st = jwt_verify(&t, secret.p, secret.len, &opts);
         if (st == JWT_OK)
             return access_token(r, &t);
         /* Signed by us but past its exp: say so (Cord would call it a

@@ -213,18 +213,17 @@ auth_client(struct request *r)
     app = arena_calloc(r->arena, 1, sizeof(*app));
     if (app == NULL)
         return CG_ERR_INTERNAL;
-    e = store_app_get(r->ctx->db, r->arena, r->deadline_ms, c.app_id, app);
-    if (e == CG_ERR_PROJECT_NOT_FOUND)
-        return request_fail(r, e, "Platform project %s not found.", c.app_id);
-    if (e != CG_ERR_OK)
-        return e;
     /* As Cord: HS256 or HS512; exp only if present; no maxAge, no
      * tolerance, and iat unchecked, even in the future: Cord's Python SDK
      * takes iat from the host's local time, hours ahead east of UTC.  Only
      * crit is refused, by jwt_verify() (RFC 7515), where Cord accepts it. */
     opts = (struct jwt_verify_opts){JWT_HS256 | JWT_HS512, r->ctx->now(), 0, 0,
                                     false};
-    st = jwt_verify(&t, app->secret, strlen(app->secret), &opts);
+    e = auth_app_verify(r, c.app_id, &t, &opts, app, &st);
+    if (e == CG_ERR_PROJECT_NOT_FOUND)
+        return request_fail(r, e, "Platform project %s not found.", c.app_id);
+    if (e != CG_ERR_OK)
+        return e;
     if (st != JWT_OK)
         return request_fail_text(r, CG_ERR_INVALID_SESSION_TOKEN,
                                  jwt_status_message(st));

@@ -8,6 +8,8 @@
 struct entry {
     char *key; /* NULL when empty */
     char *id, *name, *secret;
+    char *previous_secret; /* NULL when there is none */
+    int64_t previous_until_ms;
     int64_t until_ms;
 };
 
@@ -30,13 +32,20 @@ cache_create(unsigned nslots)
 }
 
 static void
+secret_free(char *s)
+{
+    if (s != NULL)
+        OPENSSL_clear_free(s, strlen(s));
+}
+
+static void
 entry_clear(struct entry *e)
 {
     free(e->key);
     free(e->id);
     free(e->name);
-    if (e->secret != NULL)
-        OPENSSL_clear_free(e->secret, strlen(e->secret));
+    secret_free(e->secret);
+    secret_free(e->previous_secret);
     memset(e, 0, sizeof(*e));
 }
 
@@ -77,6 +86,8 @@ cache_get(struct cache *c, const char *key, int64_t now_ms, struct app *out)
     out->name = e->name;
     out->secret = e->secret;
     out->created_at = NULL;
+    out->previous_secret = e->previous_secret;
+    out->previous_until_ms = e->previous_until_ms;
     return true;
 }
 
@@ -91,9 +102,15 @@ cache_put(struct cache *c, const char *key, const struct app *app,
     e->id = strdup(app->id);
     e->name = strdup(app->name);
     e->secret = strdup(app->secret);
+    if (app->previous_secret != NULL) {
+        e->previous_secret = strdup(app->previous_secret);
+        e->previous_until_ms = app->previous_until_ms;
+    }
     e->until_ms = now_ms + CACHE_TTL_MS;
     if (expires_ms > 0 && expires_ms < e->until_ms)
         e->until_ms = expires_ms;
-    if (e->key == NULL || e->id == NULL || e->name == NULL || e->secret == NULL)
+    if (e->key == NULL || e->id == NULL || e->name == NULL ||
+        e->secret == NULL ||
+        (app->previous_secret != NULL && e->previous_secret == NULL))
         entry_clear(e);
 }

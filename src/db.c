@@ -572,6 +572,19 @@ check_alive(struct db *db)
     memcpy(db->error, error, sizeof(error));
 }
 
+/* Is res a foreign-key violation of a table's app_id (users_app_id_fkey,
+ * sessions_app_id_fkey, ...), i.e. a write for an app that is no more? */
+static bool
+violates_app_key(const struct db *db, const PGresult *res)
+{
+    static const char suffix[] = "_app_id_fkey";
+    const char *name = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    size_t n = name != NULL ? strlen(name) : 0;
+
+    return strcmp(db->sqlstate, "23503") == 0 && n > sizeof(suffix) - 1 &&
+           strcmp(name + n - (sizeof(suffix) - 1), suffix) == 0;
+}
+
 static void
 clear_result(void *p)
 {
@@ -631,6 +644,13 @@ collect(struct db *db, struct arena *a, int64_t deadline_ms, PGresult **out,
         const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
 
         set_error(db, state ? state : "XX000", PQresultErrorMessage(last));
+        /* A row for an app deleted a moment ago, by a worker that still
+         * had the app in its cache (cache.h): the app is gone, as its next
+         * lookup will say too. */
+        if (violates_app_key(db, last)) {
+            PQclear(last);
+            return CG_ERR_PROJECT_NOT_FOUND;
+        }
         PQclear(last);
         /* Class 08 (connection) and 57P (operator intervention: shutdown,
          * crash recovery) mean the server is not there for us.  So does

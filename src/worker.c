@@ -275,6 +275,7 @@ worker_fini(struct worker *w)
     cache_destroy(w->ctx.apps);
     cache_destroy(w->ctx.sessions);
     free(w->ctx.access_secret);
+    free(w->ctx.access_previous);
     arena_destroy(w->arena);
 }
 

@@ -713,6 +713,14 @@ if [[ -f "$ROOT/tests/deploy/run.sh" ]]; then
         bash "$ROOT/tests/deploy/run.sh"
 fi
 
+# Several cordgate hosts against one PostgreSQL (tests/multihost/run.sh):
+# three instances behind one nginx upstream, straight and through PgBouncer;
+# what one host writes the others serve, and the 10 s cache bound, measured.
+if [[ -f "$ROOT/tests/multihost/run.sh" ]]; then
+    check "several hosts" timeout --kill-after=10 180 \
+        bash "$ROOT/tests/multihost/run.sh"
+fi
+
 # Hostile conditions (tests/reliability/run.sh), on a stack of its own: its
 # PostgreSQL stopped and frozen under load, a worker killed, slow and idle
 # clients through nginx, Apache and cordgate's own TCP listener.

@@ -7,6 +7,7 @@
 
 #include "cordgate/compiler.h"
 #include "cordgate/errors.h"
+#include "cordgate/jwt.h"
 #include "cordgate/str.h"
 
 struct request;
@@ -53,8 +54,24 @@ struct app;
 enum cg_err auth_app_get(struct request *r, const char *id,
                          struct app *out) CG_MUSTCHECK;
 
-/* The server-wide access-token secret: CORDGATE_ACCESS_TOKEN_SECRET, else
- * the one `cordgate migrate` stored; loaded once per worker. */
+/*
+ * Verify t with the secret of the app with this id, or with its previous
+ * secret while that one's grace lasts: the app comes from the worker's
+ * cache or the database (then cached), and an app from the cache whose
+ * secrets fail the signature is read again once, so that a secret rotated a
+ * moment ago works at once.  On CG_ERR_OK, *st is the verdict and *out the
+ * app (in the request's arena); CG_ERR_PROJECT_NOT_FOUND when there is no
+ * such app.
+ */
+enum cg_err auth_app_verify(struct request *r, const char *id,
+                            const struct jwt *t,
+                            const struct jwt_verify_opts *o, struct app *out,
+                            enum jwt_status *st) CG_MUSTCHECK;
+
+/* The server-wide access-token secret new tokens are signed with:
+ * CORDGATE_ACCESS_TOKEN_SECRET, else the one stored in the database (by
+ * `cordgate migrate`, then `cordgate access-secret rotate`), read again
+ * after the cache bound (cache.h). */
 enum cg_err auth_access_secret(struct request *r, struct str *out) CG_MUSTCHECK;
 
 #endif

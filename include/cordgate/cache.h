@@ -9,9 +9,11 @@
 #include "cordgate/store.h"
 
 /*
- * How long an entry is trusted.  Apps never change once created and
- * sessions only expire, but a row deleted or revoked by hand in the database
- * must stop working soon: within this many milliseconds.
+ * How long an entry is trusted: an app deleted or whose secret was rotated,
+ * a session revoked (by `cordgate` or by hand in the database), stops
+ * working within this many milliseconds on every worker of every host.  An
+ * entry carries an app's previous secret with the end of its grace, which
+ * the caller checks against the clock.
  */
 #define CACHE_TTL_MS 10000
 

@@ -24,6 +24,7 @@ struct config {
     unsigned long request_timeout_ms;
     unsigned long read_timeout_ms;
     char *access_token_secret;
+    char *access_token_previous_secret; /* still verifies; needs the above */
     bool test_tokens;
     char *test_users_file;
     char *test_app_id;

@@ -18,8 +18,14 @@ struct context {
     /* Apps by id and valid sessions by id (cache.h). */
     struct cache *apps;
     struct cache *sessions;
-    /* The access-token signing secret, loaded on first use (malloc'd). */
+    /* The access-token signing secret, and the previous one while its grace
+     * lasts (NULL: none) until access_previous_until_ms (wall clock), all
+     * malloc'd, loaded on first use and again after the cache bound from
+     * access_loaded_ms (CLOCK_MONOTONIC) on (auth.c). */
     char *access_secret;
+    char *access_previous;
+    int64_t access_previous_until_ms;
+    int64_t access_loaded_ms;
 };
 
 int64_t clock_wall_seconds(void);

@@ -24,6 +24,20 @@ struct app {
     const char *name;
     const char *secret;
     const char *created_at;
+    /* The secret before the last rotation while its grace lasts, else
+     * NULL, and when the grace ends (this host's wall clock, ms). */
+    const char *previous_secret;
+    int64_t previous_until_ms;
+};
+
+/* An app as `cordgate app list` shows it: never a secret. */
+struct app_summary {
+    const char *id;
+    const char *name;
+    const char *created_at;
+    long long secret_age_s;     /* since the current secret was made */
+    const char *previous_until; /* ISO 8601 UTC; NULL: no previous secret */
+    long long active_sessions;  /* neither revoked nor expired */
 };
 
 /* Apply every embedded migration not applied yet, each in its own
@@ -40,10 +54,33 @@ enum cg_err store_app_create(struct db *db, struct arena *a,
                              struct app *out) CG_MUSTCHECK;
 /* All apps, oldest first, without their secrets. */
 enum cg_err store_app_list(struct db *db, struct arena *a, int64_t deadline_ms,
-                           struct app **out, int *count) CG_MUSTCHECK;
-/* CG_ERR_PROJECT_NOT_FOUND when there is no such app. */
+                           struct app_summary **out, int *count) CG_MUSTCHECK;
+/* CG_ERR_PROJECT_NOT_FOUND when there is no such app.  The previous secret
+ * comes only while its grace lasts. */
 enum cg_err store_app_get(struct db *db, struct arena *a, int64_t deadline_ms,
                           const char *id, struct app *out) CG_MUSTCHECK;
+/*
+ * A new secret for the app (256 random bits); the current one becomes the
+ * previous secret for grace_ms (0: none, it stops at once).  *dropped is
+ * true when an earlier previous secret was still in its grace: it stops
+ * now.  out->previous_until_ms is 0 without a previous secret.
+ * CG_ERR_PROJECT_NOT_FOUND when there is no such app.
+ */
+enum cg_err store_app_rotate_secret(struct db *db, struct arena *a,
+                                    int64_t deadline_ms, const char *id,
+                                    int64_t grace_ms, struct app *out,
+                                    bool *dropped) CG_MUSTCHECK;
+
+/* What went with an app. */
+struct app_deleted {
+    const char *name;
+    long long users, groups, sessions;
+};
+/* Delete the app with its users, groups, memberships and sessions, in one
+ * transaction; *found is false when there was no such app. */
+enum cg_err store_app_delete(struct db *db, struct arena *a,
+                             int64_t deadline_ms, const char *id,
+                             struct app_deleted *out, bool *found) CG_MUSTCHECK;
 
 /* A new session of app_id expiring in 24 hours; its id and expiry as
  * ISO-8601 UTC with milliseconds. */
@@ -79,6 +116,47 @@ enum cg_err store_session_get(struct db *db, struct arena *a,
 enum cg_err store_sessions_purge(struct db *db, struct arena *a,
                                  int64_t deadline_ms, long limit, bool *locked,
                                  long *deleted, bool *more) CG_MUSTCHECK;
+
+enum session_revoke {
+    SESSION_REVOKE_DONE,
+    SESSION_REVOKE_ALREADY, /* revoked or expired before */
+    SESSION_REVOKE_MISSING,
+};
+
+/* Revoke one session (its access token); *app_id names its app. */
+enum cg_err store_session_revoke(struct db *db, struct arena *a,
+                                 int64_t deadline_ms, const char *session_id,
+                                 enum session_revoke *result,
+                                 const char **app_id) CG_MUSTCHECK;
+/* Revoke every valid session of the app; *count says how many, *found
+ * whether the app exists. */
+enum cg_err store_sessions_revoke_app(struct db *db, struct arena *a,
+                                      int64_t deadline_ms, const char *app_id,
+                                      long long *count,
+                                      bool *found) CG_MUSTCHECK;
+
+/* The stored access-token secrets: the current one (NULL before the first
+ * `cordgate migrate`) and the previous one while its grace lasts (else
+ * NULL), until previous_until_ms (this host's wall clock). */
+struct access_secrets {
+    const char *current;
+    const char *previous;
+    int64_t previous_until_ms;
+};
+enum cg_err store_access_secrets_get(struct db *db, struct arena *a,
+                                     int64_t deadline_ms,
+                                     struct access_secrets *out) CG_MUSTCHECK;
+/*
+ * A new access-token secret; the current one stays valid for grace_ms (0:
+ * it stops at once).  *previous_until is when (ISO 8601 UTC, NULL for
+ * none); *dropped is true when an earlier previous secret was still in its
+ * grace.  CG_ERR_INTERNAL with *missing when there is no secret yet.
+ */
+enum cg_err store_access_secret_rotate(struct db *db, struct arena *a,
+                                       int64_t deadline_ms, int64_t grace_ms,
+                                       const char **previous_until,
+                                       bool *dropped,
+                                       bool *missing) CG_MUSTCHECK;
 
 /* A value from the settings table, or NULL when it is not set. */
 enum cg_err store_setting_get(struct db *db, struct arena *a,

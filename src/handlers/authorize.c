@@ -70,12 +70,11 @@ check_token(struct request *r, struct str token, struct app *app)
         json_get(t.payload, "org_id", NULL))
         return fail(r, "signed_app_token payload invalid, must contain only "
                        "app_id");
-    e = auth_app_get(r, id.p, app);
-    if (e != CG_ERR_OK)
-        return e;
     opts = (struct jwt_verify_opts){JWT_HS512, r->ctx->now(),
                                     AUTH_CLOCK_TOLERANCE, AUTH_MAX_AGE, true};
-    st = jwt_verify(&t, app->secret, strlen(app->secret), &opts);
+    e = auth_app_verify(r, id.p, &t, &opts, app, &st);
+    if (e != CG_ERR_OK)
+        return e;
     if (st != JWT_OK)
         return fail(r, jwt_status_message(st));
     return CG_ERR_OK;

@@ -453,3 +453,53 @@ it_app_create(const char *name, char id[64], char secret[128])
                      secret) == 2,
               "app create printed %s", out);
 }
+
+int
+it_cordgate(const char *const *args, char *out, size_t outlen, char *err,
+            size_t errlen)
+{
+    const char *bin = it_env("CORDGATE_TEST_BIN");
+    const char *db = it_env("CORDGATE_TEST_DATABASE_URL");
+    const char *argv[16];
+    int po[2], pe[2], status, i;
+    size_t lo = 0, le = 0;
+    ssize_t n;
+    pid_t pid;
+
+    argv[0] = bin;
+    for (i = 0; args[i] != NULL; i++) {
+        cr_assert(i + 2 < (int)(sizeof(argv) / sizeof(argv[0])));
+        argv[i + 1] = args[i];
+    }
+    argv[i + 1] = NULL;
+    cr_assert(pipe(po) == 0 && pipe(pe) == 0);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+
+        clearenv();
+        setenv("PATH", "/usr/bin:/bin", 1);
+        setenv("CORDGATE_DATABASE_URL", db, 1);
+        dup2(fd, 0);
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close(po[0]);
+        close(pe[0]);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    /* The outputs are small: stdout to its end, then stderr. */
+    while (lo + 1 < outlen && (n = read(po[0], out + lo, outlen - lo - 1)) > 0)
+        lo += (size_t)n;
+    out[lo] = '\0';
+    while (le + 1 < errlen && (n = read(pe[0], err + le, errlen - le - 1)) > 0)
+        le += (size_t)n;
+    err[le] = '\0';
+    close(po[0]);
+    close(pe[0]);
+    cr_assert(waitpid(pid, &status, 0) == pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

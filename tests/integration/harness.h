@@ -83,4 +83,10 @@ void it_sql_exec(const char *sql);
  * id and secret. */
 void it_app_create(const char *name, char id[64], char secret[128]);
 
+/* Run `cordgate ARGS...` (args NULL-terminated) against the test database
+ * with a clean environment; its stdout and stderr, NUL-terminated, in out
+ * and err.  Returns its exit status. */
+int it_cordgate(const char *const *args, char *out, size_t outlen, char *err,
+                size_t errlen);
+
 #endif

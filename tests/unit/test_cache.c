@@ -4,10 +4,17 @@
 
 #include "cordgate/cache.h"
 
-static const struct app app_a = {"11111111-1111-1111-1111-111111111111", "a",
-                                 "secret-a", NULL};
-static const struct app app_b = {"22222222-2222-2222-2222-222222222222", "b",
-                                 "secret-b", NULL};
+static const struct app app_a = {
+    "11111111-1111-1111-1111-111111111111", "a", "secret-a", NULL, NULL, 0};
+static const struct app app_b = {
+    "22222222-2222-2222-2222-222222222222", "b", "secret-b", NULL, NULL, 0};
+/* Rotated: its previous secret verifies until 5000 ms. */
+static const struct app app_rotated = {"33333333-3333-3333-3333-333333333333",
+                                       "c",
+                                       "secret-new",
+                                       NULL,
+                                       "secret-old",
+                                       5000};
 
 Test(cache, only_powers_of_two)
 {
@@ -33,6 +40,30 @@ Test(cache, a_put_is_found_with_copies_of_its_strings)
     cr_assert_str_eq(hit.secret, "secret-a");
     cr_assert_neq(hit.secret, app_a.secret, "the cache keeps its own copy");
     cr_assert_null(hit.created_at);
+    cr_assert_null(hit.previous_secret, "no previous secret: none comes back");
+    cache_destroy(c);
+}
+
+Test(cache, an_entry_carries_both_secrets_and_the_grace_end)
+{
+    struct cache *c = cache_create(16);
+    struct app hit;
+
+    cache_put(c, "k", &app_rotated, 1000, 0);
+    cr_assert(cache_get(c, "k", 1000, &hit));
+    cr_assert_str_eq(hit.secret, "secret-new");
+    cr_assert_str_eq(hit.previous_secret, "secret-old");
+    cr_assert_neq(hit.previous_secret, app_rotated.previous_secret);
+    cr_assert_eq(hit.previous_until_ms, 5000);
+    /* The grace end is the caller's to check: the entry lives its TTL. */
+    cr_assert(cache_get(c, "k", 1000 + CACHE_TTL_MS - 1, &hit));
+    cr_assert(!cache_get(c, "k", 1000 + CACHE_TTL_MS, &hit));
+    /* A put without a previous secret leaves none behind in the slot. */
+    cache_put(c, "k", &app_rotated, 1000, 0);
+    cache_put(c, "k", &app_a, 1000, 0);
+    cr_assert(cache_get(c, "k", 1000, &hit));
+    cr_assert_null(hit.previous_secret);
+    cr_assert_eq(hit.previous_until_ms, 0);
     cache_destroy(c);
 }
 

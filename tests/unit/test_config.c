@@ -52,6 +52,7 @@ assert_freed(const struct config *c)
     cr_assert_null(c->database_url);
     cr_assert_null(c->listen);
     cr_assert_null(c->access_token_secret);
+    cr_assert_null(c->access_token_previous_secret);
     cr_assert_null(c->test_users_file);
     cr_assert_null(c->test_app_id);
     cr_assert_null(c->cors_origin);
@@ -575,17 +576,45 @@ Test(config, missing_file_fails)
     assert_freed(&c);
 }
 
+Test(config, a_previous_access_secret_needs_a_current_one)
+{
+    struct config c;
+    char err[256] = "";
+
+    setenv("CORDGATE_ACCESS_TOKEN_PREVIOUS_SECRET", "old-secret", 1);
+    cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "CORDGATE_ACCESS_TOKEN_PREVIOUS_SECRET is set but "
+                          "CORDGATE_ACCESS_TOKEN_SECRET is not");
+    cr_assert_null(strstr(err, "old-secret"), "the secret is not shown");
+    assert_freed(&c);
+
+    setenv("CORDGATE_ACCESS_TOKEN_SECRET", "new-secret", 1);
+    cr_assert_eq(config_load(&c, NULL, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.access_token_secret, "new-secret");
+    cr_assert_str_eq(c.access_token_previous_secret, "old-secret");
+    config_free(&c);
+}
+
 Test(config, help_lists_every_variable_once)
 {
     static const char *const names[] = {
-        "DATABASE_URL",    "LISTEN",
-        "LISTEN_MODE",     "WORKERS",
-        "MAX_REQUESTS",    "MAX_BODY",
-        "REQUEST_TIMEOUT", "ACCESS_TOKEN_SECRET",
-        "TEST_TOKENS",     "TEST_USERS_FILE",
-        "TEST_APP_ID",     "CORS_ORIGIN",
-        "LOG_LEVEL",       "LOG_FILE",
-        "PID_FILE",        "BASE_PATH",
+        "DATABASE_URL",
+        "LISTEN",
+        "LISTEN_MODE",
+        "WORKERS",
+        "MAX_REQUESTS",
+        "MAX_BODY",
+        "REQUEST_TIMEOUT",
+        "ACCESS_TOKEN_SECRET",
+        "ACCESS_TOKEN_PREVIOUS_SECRET",
+        "TEST_TOKENS",
+        "TEST_USERS_FILE",
+        "TEST_APP_ID",
+        "CORS_ORIGIN",
+        "LOG_LEVEL",
+        "LOG_FILE",
+        "PID_FILE",
+        "BASE_PATH",
     };
     char *text = NULL;
     size_t len = 0;
