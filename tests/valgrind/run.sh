@@ -7,7 +7,7 @@
 #
 #   tests/valgrind/run.sh
 #
-# Builds build-valgrind/ (RelWithDebInfo, no sanitizer), starts its own
+# Builds build-plain/ (RelWithDebInfo, no sanitizer), starts its own
 # throwaway PostgreSQL and cordgate (one worker) on a unix socket, runs
 # tests/valgrind/client.mjs, and fails on any memcheck error or on memory
 # definitely or indirectly lost, in either process, or on an unexpected
@@ -26,7 +26,7 @@ if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
     exit 0
 fi
 
-BUILD=$ROOT/build-valgrind
+BUILD=$ROOT/build-plain
 W=$(mktemp -d /tmp/cordgate-valgrind.XXXXXX)
 chmod 0755 "$W"
 CG_PID=
