@@ -3,7 +3,7 @@
  * connection, read by libfcgi as a worker reads a kept connection
  * (FCGX_Accept_r on the descriptor, with the worker's own http_source from
  * src/fcgi.c), then through request parsing, routing, the body reader and
- * the answer.  The peer is the other end of a socketpair, run by a thread
+ * the answer.  The peer is the other end of a socketpair, served by a thread
  * that writes every byte, shuts its side down and reads whatever comes
  * back, so that nothing can block: a truncated record is the end of the
  * stream.  The database is one that never answers, as in fuzz_request.
@@ -88,10 +88,9 @@ struct peer {
     size_t size;
 };
 
-static void *
-peer_run(void *arg)
+static void
+peer_serve(const struct peer *p)
 {
-    struct peer *p = arg;
     size_t sent = 0;
     bool open = true;
     char sink[4096];
@@ -128,7 +127,55 @@ peer_run(void *arg)
             break;
     }
     close(p->fd);
+}
+
+/*
+ * One thread for all inputs (AddressSanitizer keeps a record of every
+ * thread that ever ran, so a thread per input grows the fuzzer by some
+ * 250 bytes an execution): it serves each peer handed to it and says when
+ * it is done.
+ */
+static pthread_mutex_t peer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t peer_cond = PTHREAD_COND_INITIALIZER;
+static const struct peer *peer_next; /* set: to serve; NULL: done */
+
+static void *
+peer_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        const struct peer *p;
+
+        pthread_mutex_lock(&peer_lock);
+        while (peer_next == NULL)
+            pthread_cond_wait(&peer_cond, &peer_lock);
+        p = peer_next;
+        pthread_mutex_unlock(&peer_lock);
+        peer_serve(p);
+        pthread_mutex_lock(&peer_lock);
+        peer_next = NULL;
+        pthread_cond_broadcast(&peer_cond);
+        pthread_mutex_unlock(&peer_lock);
+    }
     return NULL;
+}
+
+static void
+peer_start(const struct peer *p)
+{
+    pthread_mutex_lock(&peer_lock);
+    peer_next = p;
+    pthread_cond_broadcast(&peer_cond);
+    pthread_mutex_unlock(&peer_lock);
+}
+
+static void
+peer_wait(void)
+{
+    pthread_mutex_lock(&peer_lock);
+    while (peer_next != NULL)
+        pthread_cond_wait(&peer_cond, &peer_lock);
+    pthread_mutex_unlock(&peer_lock);
 }
 
 /* What a worker's serve_one() does with a request libfcgi has read. */
@@ -294,16 +341,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *stream = malloc(size + 1);
     struct peer p = {.data = stream};
     FCGX_Request req;
-    pthread_t thread;
     int fds[2];
 
-    if (arena == NULL)
+    if (arena == NULL) {
+        pthread_t thread;
+
         setup();
+        check(pthread_create(&thread, NULL, peer_thread, NULL) == 0);
+        check(pthread_detach(thread) == 0);
+    }
     check(stream != NULL);
     p.size = filter_stream(data, size, stream);
     check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
     p.fd = fds[1];
-    check(pthread_create(&thread, NULL, peer_run, &p) == 0);
+    peer_start(&p);
 
     /* A kept connection: no listening socket, so when the connection
      * fails FCGX_Accept_r closes it and returns < 0 instead of accepting
@@ -321,7 +372,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         arena_reset(arena);
     }
     FCGX_Free(&req, 1);
-    check(pthread_join(thread, NULL) == 0);
+    peer_wait();
     free(stream);
     return 0;
 }
