@@ -71,10 +71,13 @@ fuzz_token(const char *s, size_t n)
 static struct json_object *
 tokener_parse(const char *s, size_t n)
 {
-    struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2);
+    static struct json_tokener *tok;
     struct json_object *o;
 
+    if (tok == NULL)
+        tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2);
     check(tok != NULL);
+    json_tokener_reset(tok);
     json_tokener_set_flags(tok,
                            JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     o = json_tokener_parse_ex(tok, s, (int)n);
@@ -85,7 +88,6 @@ tokener_parse(const char *s, size_t n)
         json_object_put(o);
         o = NULL;
     }
-    json_tokener_free(tok);
     return o;
 }
 
