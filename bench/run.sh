@@ -219,7 +219,7 @@ declare -A ENDPOINT_NAME=(
 )
 PRELOAD=1000          # existing users e1..e1000
 SWEEP_WORKERS=(2 4 8 16)
-SWEEP_ENDPOINTS=(token put_old)
+SWEEP_ENDPOINTS=(token authorize put_old)
 # The endpoints that write: with commits synced by default, the full run
 # measures them again unsynced (SECOND_COLUMN) for cordgate, PHP and Node.
 SYNC_ENDPOINTS=(authorize put_new put_old)
@@ -307,6 +307,10 @@ estimate_seconds() {
         if want php; then n=$((n + 1)); fi
         if want node; then n=$((n + 1)); fi
         total=$((total + n * ${#SYNC_ENDPOINTS[@]} * nconns * RUN_SECONDS + 2 * n))
+        # wait_profiles: cordgate and PHP-FPM
+        n=1
+        if want php; then n=2; fi
+        total=$((total + n * ${#SYNC_ENDPOINTS[@]} * (WAIT_SECONDS + 1)))
     fi
     if want keepalive; then
         total=$((total + ${#ENDPOINTS[@]} * (1 + 2 * ${#KA_LEVELS[@]}) * RUN_SECONDS))
@@ -316,7 +320,7 @@ estimate_seconds() {
         total=$((total + (${#SWEEP_WORKERS[@]} - 1) * (${#SWEEP_ENDPOINTS[@]} *
             (WARMUP + RUN_SECONDS) + 3)))
     fi
-    if want pgbench; then total=$((total + 4 * RUN_SECONDS + 5)); fi
+    if want pgbench; then total=$((total + 12 * RUN_SECONDS + 10)); fi
     if want hmac; then total=$((total + 3)); fi
     if want php; then total=$((total + 5)); fi
     if want node || want node-seed || want node-1p || want node-seed-1p; then
@@ -828,6 +832,16 @@ cpu_per_request() {
     awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }'
 }
 
+# times_us_per_request LINE REQUESTS: the children's line of bash's `times`
+# ("0m1.234s 0m0.567s", user and system) in µs per request.
+times_us_per_request() {
+    awk -v n="$2" '{
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+        printf "%.0f", (n > 0 ? t * 1e6 / n : 0)
+    }' <<<"$1"
+}
+
 # jget JSON KEY: a number from the one-line JSON of bench.lua.
 jget() {
     local v=${1#*\""$2"\":}
@@ -882,19 +896,21 @@ run_wrk() {
     local threads=2
     ((conns >= threads)) || threads=$conns
     wrk_target "$endpoint" "$backend"
-    local cpu0=0 pg0=0
+    local cpu0=0 pg0=0 ngx0=0
     if [[ -n "$record" ]]; then
         [[ -z "$BACKEND_PID" ]] || cpu0=$(tree_ticks "$BACKEND_PID")
         [[ -z "$PG_PID" ]] || pg0=$(tree_ticks "$PG_PID")
+        [[ -z "$NGINX_PID" ]] || ngx0=$(tree_ticks "$NGINX_PID")
     fi
+    # `times` in the same subshell: the CPU of wrk, its only child.
     out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
         -s "$BENCH/lua/bench.lua" "http://127.0.0.1:$port$WRK_PATH" -- \
-        "${WRK_ARGS[@]}" "${WRK_STRICT[@]}" "${WRK_PACE[@]}" 2>&1) || {
+        "${WRK_ARGS[@]}" "${WRK_STRICT[@]}" "${WRK_PACE[@]}" 2>&1 && times) || {
         printf '%s\n' "$out" >&2
         die "wrk failed on $backend $endpoint"
     }
     [[ -n "$record" ]] || return 0
-    local cpu=- pgcpu=- requests
+    local cpu=- pgcpu=- ngxcpu=- wrkcpu requests
     json=$(grep '^BENCH_JSON ' <<<"$out" | head -n1)
     json=${json#BENCH_JSON }
     [[ -n "$json" ]] || {
@@ -914,14 +930,18 @@ run_wrk() {
         cpu=$(cpu_per_request "$(($(tree_ticks "$BACKEND_PID") - cpu0))" "$requests")
     [[ -z "$PG_PID" ]] ||
         pgcpu=$(cpu_per_request "$(($(tree_ticks "$PG_PID") - pg0))" "$requests")
+    [[ -z "$NGINX_PID" ]] ||
+        ngxcpu=$(cpu_per_request "$(($(tree_ticks "$NGINX_PID") - ngx0))" "$requests")
+    wrkcpu=$(times_us_per_request "$(tail -n1 <<<"$out")" "$requests")
     rss=0
     [[ -z "$BACKEND_PID" ]] || rss=$(max_worker_hwm "$BACKEND_PID")
-    R["$backend|$endpoint|$conns"]="$rps $p50 $p99 $non2xx $sockerr $rss $cpu $pgcpu"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$endpoint" \
-        "$conns" "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$cpu" "$pgcpu" >>"$RESULTS"
-    log "$(printf '%-18s %-10s c=%-3s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s  sock %s  rss %s KiB  CPU %s + PG %s us/req' \
+    R["$backend|$endpoint|$conns"]="$rps $p50 $p99 $non2xx $sockerr $rss $cpu $pgcpu $ngxcpu $wrkcpu"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$endpoint" \
+        "$conns" "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$cpu" "$pgcpu" \
+        "$ngxcpu" "$wrkcpu" >>"$RESULTS"
+    log "$(printf '%-18s %-10s c=%-3s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s  sock %s  rss %s KiB  CPU %s + PG %s + nginx %s + wrk %s us/req' \
         "$backend" "$endpoint" "$conns" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
-        "$non2xx" "$sockerr" "$rss" "$cpu" "$pgcpu")"
+        "$non2xx" "$sockerr" "$rss" "$cpu" "$pgcpu" "$ngxcpu" "$wrkcpu")"
 }
 
 ms() {
@@ -964,10 +984,45 @@ run_cordgate_default() {
         done
     else
         measure_planned cordgate "${PORT[cordgate]}"
+        wait_profiles cordgate "${PORT[cordgate]}"
         measure_unsynced cordgate "${PORT[cordgate]}"
     fi
     if [[ $MODE == quick ]] || want keepalive; then run_keepalive; fi
     backend_stop cordgate
+}
+
+# wait_profiles BACKEND PORT: where PostgreSQL's connections spend a
+# writing request, commits synced. For each of SYNC_ENDPOINTS, one more run
+# at 64 connections (WAIT_SECONDS, not in the main tables) while one psql
+# samples pg_stat_activity every 10 ms: each of the backend's connections is
+# running (no wait event), waiting for the WAL to reach the disk (its own
+# flush, IO:WALSync/WALWrite, or another's, LWLock:WALWrite), waiting for
+# the backend's next statement (Client:ClientRead), or on something else.
+# Counts go into WAITS[BACKEND|endpoint] as "wal cpu client other".
+declare -A WAITS=()
+WAIT_SECONDS=5
+wait_profiles() {
+    [[ $FSYNC == on && -n "$PG_PID" ]] || return 0
+    local backend=$1 port=$2 e samples pid
+    for e in "${SYNC_ENDPOINTS[@]}"; do
+        samples=$WORK/waits-$backend-$e.txt
+        # The sampler stops itself a little after the run.
+        timeout "$((WAIT_SECONDS + 1))" "$PG_BIN/psql" -XAtq -d "$DB_URL" >"$samples" 2>/dev/null <<'SQL' &
+SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database() AND (state = 'active' OR wait_event = 'ClientRead')
+\watch 0.01
+SQL
+        pid=$!
+        run_wrk "$backend" "$port" "$e" 64 "$WAIT_SECONDS"
+        wait "$pid" 2>/dev/null || true
+        WAITS["$backend|$e"]=$(awk '
+            /^$/ { next }
+            /^(IO:WALSync|IO:WALWrite|LWLock:WALWrite)$/ { wal++; next }
+            /^CPU$/ { cpu++; next }
+            /^Client:ClientRead$/ { client++; next }
+            { other++ }
+            END { printf "%d %d %d %d", wal, cpu, client, other }' "$samples")
+        log "$backend $e: PostgreSQL connections sampled (wal cpu client other): ${WAITS[$backend|$e]}"
+    done
 }
 
 # measure_unsynced BACKEND PORT: with SECOND_COLUMN, the writing endpoints
@@ -1050,6 +1105,7 @@ run_php() {
     php_start "$DEFAULT_WORKERS"
     check_backend php "${PORT[php]}"
     measure_planned php "${PORT[php]}"
+    wait_profiles php "${PORT[php]}"
     measure_unsynced php "${PORT[php]}"
     backend_stop php-fpm
 }
@@ -1106,25 +1162,42 @@ run_nginx() {
 }
 
 run_pgbench() {
-    section "ceiling: pgbench on the upsert"
+    section "ceiling: pgbench on the upsert and on the session insert"
     local range=10000
     preload_users "" "$range"
-    pgbench_runs pgbench "$range"
+    pgbench_runs pgbench upsert "$range"
+    pgbench_runs pgsession session "$range"
     if ((SECOND_COLUMN)); then
         pg_sync off
-        pgbench_runs pgbench@nosync "$range"
+        pgbench_runs pgbench@nosync upsert "$range"
+        pgbench_runs pgsession@nosync session "$range"
         pg_sync on
     fi
 }
 
-# pgbench_runs LABEL RANGE: the upsert at 16 and 64 clients into R[LABEL|c].
+# The clients of the pgbench ceilings: the workers' count first (a backend
+# of that many workers holds that many connections, and with commits synced
+# the commits that share a flush are what bounds it), then 16 and 64.
+pgbench_clients() {
+    local w=$DEFAULT_WORKERS
+    ((w > 0)) || w=8
+    if ((w == 16 || w == 64)); then
+        printf '16 64\n'
+    else
+        printf '%s 16 64\n' "$w"
+    fi
+}
+
+# pgbench_runs LABEL SCRIPT RANGE: bench/pgbench/SCRIPT.sql at each of
+# pgbench_clients into R[LABEL|clients], PostgreSQL's CPU per transaction
+# into R[LABEL-cpu|clients].
 pgbench_runs() {
-    local label=$1 range=$2 c out tps pg0
-    for c in 16 64; do
+    local label=$1 script=$2 range=$3 c out tps pg0
+    for c in $(pgbench_clients); do
         pg0=0
         [[ -z "$PG_PID" ]] || pg0=$(tree_ticks "$PG_PID")
         out=$("$PG_BIN/pgbench" -n -M prepared -c "$c" -j 2 -T "$RUN_SECONDS" \
-            -f "$BENCH/pgbench/upsert.sql" -D app="$APP_ID" \
+            -f "$BENCH/pgbench/$script.sql" -D app="$APP_ID" \
             -D email=bench@bench.example -D name=Bench -D f=false \
             -D range="$range" "$DB_URL" 2>&1) || {
             printf '%s\n' "$out" >&2
@@ -1169,7 +1242,8 @@ machine_header() {
 }
 
 # cell KEY FIELD: field N (1 rps, 2 p50, 3 p99, 4 non2xx, 5 sockerr, 6 rss,
-# 7 backend CPU µs per request, 8 PostgreSQL CPU µs per request)
+# 7 backend CPU µs per request, 8 PostgreSQL's, 9 nginx's, 10 wrk's, 11 the
+# four summed)
 cell() {
     local v=${R[$1]:-}
     [[ -n "$v" ]] || { printf -- '–'; return; }
@@ -1180,7 +1254,10 @@ cell() {
     2 | 3) ms "${f[$2 - 1]}" ;;
     4 | 5) printf '%s' "${f[$2 - 1]}" ;;
     6) awk -v k="${f[5]}" 'BEGIN { printf "%.1f", k / 1024 }' ;;
-    7 | 8) if [[ "${f[$2 - 1]:--}" == - ]]; then printf -- '–'; else printf '%s' "${f[$2 - 1]}"; fi ;;
+    7 | 8 | 9 | 10) if [[ "${f[$2 - 1]:--}" == - ]]; then printf -- '–'; else printf '%s' "${f[$2 - 1]}"; fi ;;
+    # 11: the whole request's CPU, the backend's, PostgreSQL's, nginx's and wrk's
+    11) awk -v a="${f[6]:--}" -v b="${f[7]:--}" -v c="${f[8]:--}" -v d="${f[9]:--}" \
+        'BEGIN { if (a == "-" || b == "-" || c == "-" || d == "-") printf "–"; else printf "%.0f", a + b + c + d }' ;;
     esac
 }
 
@@ -1207,11 +1284,12 @@ declare -A REF_TITLE=(
     [node-seed-1p]="Node seed (string, 1 process)"
 )
 
-# composed_ceiling HELLO_RPS [PGBENCH_LABEL]: 1/(1/hello + 1/pgbench at 16
-# clients), the bound of a request that costs one FastCGI round trip and
-# one upsert on the same cores.
+# composed_ceiling HELLO_RPS [PGBENCH_LABEL]: 1/(1/hello + 1/pgbench at the
+# workers' count of clients), the bound of a request that costs one FastCGI
+# round trip and one statement (the upsert, or with pgsession the session
+# insert) on the same cores.
 composed_ceiling() {
-    local hello=$1 pg=${R[${2:-pgbench}|16]:-}
+    local hello=$1 pg=${R[${2:-pgbench}|$(pgbench_clients | awk '{print $1}')]:-}
     if [[ -z "$hello" || -z "$pg" ]]; then
         printf '\n'
     else
@@ -1312,27 +1390,52 @@ report_unsynced() {
 # CPU per request: the backend's processes (master and workers, the
 # children they reaped included), and PostgreSQL's, over each run.
 report_cpu() {
-    local e c r head sep row
-    head="| endpoint | conns | cordgate µs | PostgreSQL µs |"
-    sep="|---|---:|---:|---:|"
+    local e c r head sep row k
+    head="| endpoint | conns | cordgate µs | PostgreSQL µs | nginx µs | wrk µs | all µs |"
+    sep="|---|---:|---:|---:|---:|---:|---:|"
     for r in "${REFS_SHOWN[@]}"; do
         want "$r" || continue
-        head+=" ${REF_TITLE[$r]} µs | PostgreSQL µs | it ÷ cordgate |"
-        sep+="---:|---:|---:|"
+        head+=" ${REF_TITLE[$r]} µs | PostgreSQL µs | all µs | it ÷ cordgate | all ÷ all |"
+        sep+="---:|---:|---:|---:|---:|"
     done
     printf '%s\n%s\n' "$head" "$sep"
     for e in "${ENDPOINTS[@]}"; do
         for c in $CONNS; do
-            [[ -n "${R[cordgate|$e|$c]:-}" ]] || continue
-            row="| ${ENDPOINT_NAME[$e]} | $c | $(cell "cordgate|$e|$c" 7) | $(cell "cordgate|$e|$c" 8) |"
+            k="cordgate|$e|$c"
+            [[ -n "${R[$k]:-}" ]] || continue
+            row="| ${ENDPOINT_NAME[$e]} | $c | $(cell "$k" 7) | $(cell "$k" 8) | $(cell "$k" 9) | $(cell "$k" 10) | $(cell "$k" 11) |"
             for r in "${REFS_SHOWN[@]}"; do
                 want "$r" || continue
-                row+=" $(cell "$r|$e|$c" 7) | $(cell "$r|$e|$c" 8) | $(ratio "$(cell "$r|$e|$c" 7 | tr -d '–')" "$(cell "cordgate|$e|$c" 7 | tr -d '–')") |"
+                row+=" $(cell "$r|$e|$c" 7) | $(cell "$r|$e|$c" 8) | $(cell "$r|$e|$c" 11) | $(ratio "$(cell "$r|$e|$c" 7 | tr -d '–')" "$(cell "$k" 7 | tr -d '–')") | $(ratio "$(cell "$r|$e|$c" 11 | tr -d '–')" "$(cell "$k" 11 | tr -d '–')") |"
             done
             printf '%s\n' "$row"
         done
     done
-    printf '\nCPU time (user + system) per request in µs, commits synced: `utime + stime` from `/proc/<pid>/stat` before and after each wrk run, summed over the backend'"'"'s processes (cordgate'"'"'s master and workers, the php-fpm master and pool, the node primary and its cluster; the children they reaped included), divided by the requests wrk counted; PostgreSQL'"'"'s the same over the postmaster and its children (%s ticks per second). nginx and wrk are not counted. The figure that travels to a bigger machine: req/s per core is about 10^6 ÷ (the backend'"'"'s µs + PostgreSQL'"'"'s + the front end'"'"'s).\n\n' "$CLK_TCK"
+    printf '\nCPU time (user + system) per request in µs, commits synced: `utime + stime` from `/proc/<pid>/stat` before and after each wrk run, summed over the backend'"'"'s processes (cordgate'"'"'s master and workers, the php-fpm master and pool, the node primary and its cluster; the children they reaped included), divided by the requests wrk counted; PostgreSQL'"'"'s the same over the postmaster and its children, nginx'"'"'s over its master and workers (%s ticks per second); wrk'"'"'s from the shell'"'"'s `times`. "all" is the four summed: on a machine whose cores are all busy, req/s is about cores × 10^6 ÷ all, so "all ÷ all" is the throughput ratio the CPU allows, and where it is below 2× the 2× goal cannot be met on this machine whatever the backend does. The figure that travels to a bigger machine, where nginx, wrk and PostgreSQL have cores of their own, is the backend'"'"'s own µs.\n\n' "$CLK_TCK"
+}
+
+# report_waits: the wait_profiles table.
+report_waits() {
+    local k b e v total
+    local -a f
+    printf '| backend | endpoint | waiting for the WAL flush | running | waiting for the backend | other | samples |\n|---|---|---:|---:|---:|---:|---:|\n'
+    for b in cordgate "${REFS_SHOWN[@]}"; do
+        for e in "${SYNC_ENDPOINTS[@]}"; do
+            v=${WAITS[$b|$e]:-}
+            [[ -n "$v" ]] || continue
+            read -r -a f <<<"$v"
+            total=$((f[0] + f[1] + f[2] + f[3]))
+            ((total > 0)) || continue
+            printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${REF_TITLE[$b]:-cordgate}" "${ENDPOINT_NAME[$e]}" \
+                "$(pct "${f[0]}" "$total")" "$(pct "${f[1]}" "$total")" \
+                "$(pct "${f[2]}" "$total")" "$(pct "${f[3]}" "$total")" "$total"
+        done
+    done
+    printf '\nEach backend'"'"'s PostgreSQL connections, sampled every 10 ms from `pg_stat_activity` during one more %s s run per endpoint at 64 connections, commits synced: running is an active connection with no wait event; waiting for the WAL flush is `IO:WALSync`, `IO:WALWrite` or `LWLock:WALWrite` (the commit waits for its record to reach the disk, its own flush or another connection'"'"'s); waiting for the backend is `Client:ClientRead` (idle, or between the statements of a transaction, until the backend sends the next one). A backend whose connections mostly wait for the WAL flush is bounded by the disk, not by its own code: more connections (workers) share each flush, the same code runs no faster.\n\n' "$WAIT_SECONDS"
+}
+
+pct() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f %%", 100 * a / b }'
 }
 
 # keep_verdict: the measured case for keep-alive, endpoint by endpoint.
@@ -1407,29 +1510,31 @@ report_keepalive() {
 }
 
 report_sweep() {
-    local w e row best=0 best_w=
-    printf '| workers | %s req/s | p99 ms | %s req/s | p99 ms | max worker RSS MiB |\n' \
-        "${ENDPOINT_NAME[${SWEEP_ENDPOINTS[0]}]}" "${ENDPOINT_NAME[${SWEEP_ENDPOINTS[1]}]}"
-    printf '|---:|---:|---:|---:|---:|---:|\n'
+    local w e row best=0 best_w="" head="| workers |" sep="|---:|" g v n
+    for e in "${SWEEP_ENDPOINTS[@]}"; do
+        head+=" ${ENDPOINT_NAME[$e]} req/s | p99 ms |"
+        sep+="---:|---:|"
+    done
+    printf '%s max worker RSS MiB |\n%s---:|\n' "$head" "$sep"
     for w in "${SWEEP_WORKERS[@]}"; do
         row="| $w"
         if ((w == DEFAULT_WORKERS)); then row+=" (default; its main runs)"; fi
+        g=0 n=0
         for e in "${SWEEP_ENDPOINTS[@]}"; do
             row+=" | $(cell "cordgate-w$w|$e|64" 1) | $(cell "cordgate-w$w|$e|64" 3)"
+            v=$(rps_of "cordgate-w$w|$e|64")
+            [[ -z "$v" ]] || { g=$(awk -v g="$g" -v v="$v" 'BEGIN { print g + log(v) }'); n=$((n + 1)); }
         done
-        row+=" | $(cell "cordgate-w$w|${SWEEP_ENDPOINTS[1]}|64" 6) |"
+        row+=" | $(cell "cordgate-w$w|${SWEEP_ENDPOINTS[0]}|64" 6) |"
         printf '%s\n' "$row"
-        # Best by the geometric mean of the two endpoints' req/s.
-        local a b g
-        a=$(rps_of "cordgate-w$w|${SWEEP_ENDPOINTS[0]}|64")
-        b=$(rps_of "cordgate-w$w|${SWEEP_ENDPOINTS[1]}|64")
-        if [[ -n "$a" && -n "$b" ]]; then
-            g=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", sqrt(a * b) }')
+        # Best by the geometric mean of the endpoints' req/s.
+        if ((n == ${#SWEEP_ENDPOINTS[@]})); then
+            g=$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.0f", exp(g / n) }')
             if ((g > best)); then best=$g; best_w=$w; fi
         fi
     done
-    printf '\nAt 64 connections, %s. Best by the geometric mean of the two: **%s workers**; the default (auto, 4 per CPU, at least 4) here is %s.\n\n' \
-        "$(sync_words)" "${best_w:-?}" "$DEFAULT_WORKERS"
+    printf '\nAt 64 connections, %s. Best by the geometric mean of the %s: **%s workers**; the default (auto, 4 per CPU, at least 4) here is %s.\n\n' \
+        "$(sync_words)" "${#SWEEP_ENDPOINTS[@]} endpoints" "${best_w:-?}" "$DEFAULT_WORKERS"
 }
 
 # sync_words: how the main runs' PostgreSQL treated commits.
@@ -1442,30 +1547,46 @@ sync_words() {
 }
 
 report_ceilings() {
-    local c head="| ceiling |" sep="|---|" row
+    local c head="| ceiling |" sep="|---|" row label v first
     for c in 16 64; do head+=" $c |"; sep+="---:|"; done
     printf '%s\n%s\n' "$head" "$sep"
     printf '| nginx return 200 (req/s) | %s | %s |\n' "$(cell "nginx|token|16" 1)" "$(cell "nginx|token|64" 1)"
     printf '| libfcgi hello, %s workers, one connection per request (req/s) | %s | %s |\n' "$DEFAULT_WORKERS" "$(cell "hello|token|16" 1)" "$(cell "hello|token|64" 1)"
     printf '| libfcgi hello, %s workers, keep-alive (req/s) | – | %s |\n' "$DEFAULT_WORKERS" "$(cell "hello-ka|token|64" 1)"
-    local label
-    for label in pgbench pgbench@nosync; do
-        [[ -n "${R[$label|16]:-}" ]] || continue
-        row="| pgbench, the upsert, -M prepared, $([[ $label == pgbench ]] && sync_words || printf 'commits not synced') (tps; clients) |"
-        for c in 16 64; do row+=" $(printf '%.0f' "${R[$label|$c]}") |"; done
-        printf '%s\n' "$row"
-        row="| PostgreSQL CPU per pgbench transaction, µs |"
-        for c in 16 64; do row+=" ${R[$label-cpu|$c]:-–} |"; done
-        printf '%s\n' "$row"
-        row="| composed 1/(1/hello + 1/pgbench16), $([[ $label == pgbench ]] && printf 'synced' || printf 'unsynced') (req/s) |"
+    first=$(pgbench_clients | awk '{print $1}')
+    for label in pgbench pgsession pgbench@nosync pgsession@nosync; do
+        [[ -n "${R[$label|$first]:-}" ]] || continue
+        row="| composed 1/(1/hello + 1/$(ceiling_statement "$label") at $first clients) (req/s) |"
         for c in 16 64; do
-            local v
             v=$(composed_ceiling "$(rps_of "hello|token|$c")" "$label")
             row+=" ${v:-–} |"
         done
         printf '%s\n' "$row"
     done
-    printf '\nThe composed ceiling counts one FastCGI round trip (the hello at the same connection count) and one upsert (pgbench at 16 clients) per request, serialised on the same cores. A bearer PUT also needs its session (cached by cordgate and both peers for 10 s), and authorize looks its app up (cached likewise) before inserting the session.\n\nHMAC-SHA512 over a 200-byte JWT signing input, one core: **%s signatures/s**.\n\n' "${R[hmac]:-–}"
+    head="| pgbench, -M prepared |"
+    sep="|---|"
+    for c in $(pgbench_clients); do head+=" $c clients |"; sep+="---:|"; done
+    printf '\n%s\n%s\n' "$head" "$sep"
+    for label in pgbench pgsession pgbench@nosync pgsession@nosync; do
+        [[ -n "${R[$label|$first]:-}" ]] || continue
+        row="| $(ceiling_statement "$label") (tps) |"
+        for c in $(pgbench_clients); do row+=" $(printf '%.0f' "${R[$label|$c]}") |"; done
+        printf '%s\n' "$row"
+        row="| PostgreSQL CPU per transaction, µs |"
+        for c in $(pgbench_clients); do row+=" ${R[$label-cpu|$c]:-–} |"; done
+        printf '%s\n' "$row"
+    done
+    printf '\nThe composed ceiling counts one FastCGI round trip (the hello at the same connection count) and one statement per request, serialised on the same cores: the upsert for `PUT /v1/users` (`bench/pgbench/upsert.sql`), the session insert for authorize (`bench/pgbench/session.sql`), each at as many clients as the backend has workers (%s), since a worker holds one connection and with commits synced what bounds the rate is how many commits share a flush. A bearer PUT also needs its session (cached by cordgate and both peers for 10 s), and authorize looks its app up (cached likewise) before inserting the session. A peer with the same number of connections has the same ceiling: where 2× a peer is above it, the 2× goal cannot be met at that worker count.\n\nHMAC-SHA512 over a 200-byte JWT signing input, one core: **%s signatures/s**.\n\n' "$first" "${R[hmac]:-–}"
+}
+
+# ceiling_statement LABEL: what a pgbench label ran, in words.
+ceiling_statement() {
+    case $1 in
+    pgbench) printf 'the upsert, %s' "$(sync_words)" ;;
+    pgsession) printf 'the session insert, %s' "$(sync_words)" ;;
+    pgbench@nosync) printf 'the upsert, commits not synced' ;;
+    pgsession@nosync) printf 'the session insert, commits not synced' ;;
+    esac
 }
 
 report_targets() {
@@ -1481,12 +1602,12 @@ report_targets() {
     for col in "" @nosync; do
         [[ -z "$col" || -n "${R[cordgate@nosync|put_old|64]:-}${R[cordgate@nosync|authorize|64]:-}" ]] || continue
         if [[ -z "$col" ]]; then label=$(sync_words); else label="commits not synced"; fi
-        pglabel=pgbench$col
         for e in authorize put_new put_old; do
             for c in $CONNS; do
                 v=$(rps_of "cordgate$col|$e|$c")
                 [[ -n "$v" ]] || continue
                 ratio_target "${ENDPOINT_NAME[$e]} ≥ 2× PHP-FPM, $label ($c conns)" "$v" "$(rps_of "php$col|$e|$c")" 2
+                if [[ $e == authorize ]]; then pglabel=pgsession$col; else pglabel=pgbench$col; fi
                 comp=$(composed_ceiling "$(rps_of "hello|token|$c")" "$pglabel")
                 ratio_target "${ENDPOINT_NAME[$e]} ≥ 0.8× composed ceiling, $label ($c conns)" "$v" "$comp" 0.8
             done
@@ -1540,6 +1661,10 @@ write_report() {
             report_main_table
             printf '## CPU per request\n\n'
             report_cpu
+            if ((${#WAITS[@]} > 0)); then
+                printf '## Where PostgreSQL spends a write\n\n'
+                report_waits
+            fi
             if ((SECOND_COLUMN)); then
                 printf '## Commits synced and not\n\n'
                 report_unsynced

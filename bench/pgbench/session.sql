@@ -1,0 +1,6 @@
+-- pgbench script of bench/run.sh: the insert of POST /v1/authorize
+-- (store_session_create in src/store/sessions.c), a new session of the app.
+-- The expiry's format is cordgate's, with its colons as chr(58): pgbench
+-- would take ":MI" for a variable.
+-- Variables: -D app=<uuid>
+INSERT INTO sessions (app_id, expires_at) VALUES (:app::uuid, now() + interval '24 hours') RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24' || chr(58) || 'MI' || chr(58) || 'SS.MS"Z"');
