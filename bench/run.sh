@@ -225,11 +225,13 @@ SWEEP_ENDPOINTS=(token authorize put_old)
 SYNC_ENDPOINTS=(authorize put_new put_old)
 SECOND_COLUMN=0
 # FastCGI keep-alive: cordgate through a second nginx upstream with
-# fastcgi_keep_conn on and keepalive 64, every endpoint at 64 connections at
+# fastcgi_keep_conn on and keepalive KA_CACHE (the shipped TCP file's 8),
+# every endpoint at 64 connections at
 # full speed and, like one connection per request, paced to KA_LEVELS percent
 # of the unpaced req/s with one connection per request: both modes face the
 # same offered rates. --quick runs every endpoint this way at 16 unpaced.
 KA_LEVELS=(25 50)
+KA_CACHE=8
 # --latency: offered loads, in percent of the endpoint's unpaced req/s.
 PACE_LEVELS=(25 50 75)
 CLK_TCK=$(getconf CLK_TCK)
@@ -551,7 +553,7 @@ setup_nginx() {
     }
     upstream cordgate_keepalive {
         server unix:$WORK/cordgate.sock;
-        keepalive 64;
+        keepalive $KA_CACHE;
     }
     server {
         listen 127.0.0.1:${PORT[cordgate-ka]};
@@ -606,7 +608,7 @@ setup_nginx() {
     }
     upstream hello_keepalive {
         server unix:$WORK/hello.sock;
-        keepalive 64;
+        keepalive $KA_CACHE;
     }
     server {
         listen 127.0.0.1:${PORT[hello-ka]};
@@ -1497,8 +1499,8 @@ report_keepalive() {
         done
         printf '%s\n' "$row"
     done
-    printf '\ncordgate, %s workers, 64 connections. "off": one FastCGI connection per request (nginx'"'"'s default, `deploy/nginx/cordgate.conf`); "on": an upstream with `fastcgi_keep_conn on` and `keepalive 64` (`deploy/nginx/cordgate-tcp.conf` does the same over TCP); %s requests over %s FastCGI connections in its unpaced runs. The 25 and 50 %% rows offer both modes the same rate, that share of the unpaced req/s with one connection per request (each connection waits a random, exponentially distributed time before each request); 100 %% is each mode unpaced.\n\n' \
-        "$DEFAULT_WORKERS" "$KA_REQUESTS" "$KA_CONNECTIONS"
+    printf '\ncordgate, %s workers, 64 connections. "off": one FastCGI connection per request (nginx'"'"'s default, `deploy/nginx/cordgate.conf`); "on": an upstream with `fastcgi_keep_conn on` and `keepalive %s` (idle connections kept per nginx worker, as `deploy/nginx/cordgate-tcp.conf` does over TCP); %s requests over %s FastCGI connections in its unpaced runs. The 25 and 50 %% rows offer both modes the same rate, that share of the unpaced req/s with one connection per request (each connection waits a random, exponentially distributed time before each request); 100 %% is each mode unpaced.\n\n' \
+        "$DEFAULT_WORKERS" "$KA_CACHE" "$KA_REQUESTS" "$KA_CONNECTIONS"
     if ((wins + losses > 0)); then
         if ((losses == 0)); then
             printf '**Keep-alive on** is at least as good in all %s comparisons (p99 within 10 %% or 0.2 ms below saturation, req/s at full speed): the measurement favours shipping it on.\n\n' "$wins"
@@ -2035,7 +2037,7 @@ report_latency() {
         done
         printf '%s\n' "$row"
     done
-    printf '\nAll at 64 connections, cordgate with %s workers behind nginx, one FastCGI connection per request. "Unpaced" is wrk'"'"'s closed loop at full speed; each paced run has every connection wait a random, exponentially distributed time before each request, for an offered load of the given share of the unpaced req/s. The last columns offer the 50 %% load through an nginx upstream with FastCGI keep-alive (`fastcgi_keep_conn on`, `keepalive 64`). Latency is measured from sending a request to its answer.\n\n' "$DEFAULT_WORKERS"
+    printf '\nAll at 64 connections, cordgate with %s workers behind nginx, one FastCGI connection per request. "Unpaced" is wrk'"'"'s closed loop at full speed; each paced run has every connection wait a random, exponentially distributed time before each request, for an offered load of the given share of the unpaced req/s. The last columns offer the 50 %% load through an nginx upstream with FastCGI keep-alive (`fastcgi_keep_conn on`, `keepalive %s`). Latency is measured from sending a request to its answer.\n\n' "$DEFAULT_WORKERS" "$KA_CACHE"
     local worst=0 v
     for e in "${ENDPOINTS[@]}"; do
         v=$(awk '{print $3}' <<<"${R[cordgate-pace50|$e|64]:-0 0 0}")
