@@ -13,6 +13,7 @@
 #include "cordgate/context.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
+#include "cordgate/resolve.h"
 
 /* Statements prepared on the current connection, by their text. */
 #define DB_MAX_PREPARED 64
@@ -86,6 +87,10 @@ struct db {
     char *rotated[DB_HOST_KEYS];  /* the same from first_used on */
     int first_used;               /* the first host of the last attempt */
     int hung_host; /* the host it ran out of time on; -1: not known */
+    char *host;    /* the conninfo's host and port, NULL when it has none */
+    char *port;
+    bool lookups; /* names to look up: a host, and no hostaddr */
+    struct resolver *resolver;
     PGconn *conn;
     struct metrics *metrics;
     unsigned timeout_ms; /* server-side statement timeout; 0: none */
@@ -152,7 +157,16 @@ find_hosts(struct db *db)
     db->nhosts = 1;
     if (opts == NULL)
         return;
-    for (o = opts; o->keyword != NULL; o++)
+    for (o = opts; o->keyword != NULL; o++) {
+        char **keep = strcmp(o->keyword, "host") == 0   ? &db->host
+                      : strcmp(o->keyword, "port") == 0 ? &db->port
+                                                        : NULL;
+
+        if (keep != NULL && o->val != NULL && o->val[0] != '\0')
+            *keep = strdup(o->val);
+        if (strcmp(o->keyword, "hostaddr") == 0 && o->val != NULL &&
+            o->val[0] != '\0')
+            db->lookups = false;
         for (i = 0; i < DB_HOST_KEYS; i++) {
             if (strcmp(o->keyword, host_keys[i]) != 0 || o->val == NULL ||
                 (n = list_items(o->val)) < 2)
@@ -167,6 +181,7 @@ find_hosts(struct db *db)
             if (i != DB_PORT && n > db->nhosts)
                 db->nhosts = n;
         }
+    }
     PQconninfoFree(opts);
     if (db->nhosts < 2)
         free_hosts(db);
@@ -243,7 +258,13 @@ db_create(const char *conninfo, struct metrics *metrics, bool prepared,
         free(db);
         return NULL;
     }
+    db->lookups = true;
     find_hosts(db);
+    db->lookups = db->lookups && db->host != NULL;
+    if (db->lookups && (db->resolver = resolver_create()) == NULL) {
+        db_destroy(db);
+        return NULL;
+    }
     db->metrics = metrics;
     db->use_prepared = prepared;
     db->timeout_ms = timeout_ms;
@@ -269,6 +290,9 @@ db_destroy(struct db *db)
         return;
     db_disconnect(db);
     free_hosts(db);
+    resolver_destroy(db->resolver);
+    free(db->host);
+    free(db->port);
     free(db->conninfo);
     free(db);
 }
@@ -461,19 +485,75 @@ connect_params(struct db *db, const char **keys, const char **values,
     return n;
 }
 
+/* The value keys gives key, the last one (the one libpq takes), or def. */
+static const char *
+param_value(const char *const *keys, const char *const *values, int n,
+            const char *key, const char *def)
+{
+    while (n-- > 0)
+        if (strcmp(keys[n], key) == 0)
+            return values[n];
+    return def;
+}
+
+/*
+ * The host names of the parameters looked up under the deadline (resolve.h),
+ * their addresses added as hostaddr (and the host and port lists made to
+ * match), so that libpq looks nothing up.  The lists are those the
+ * parameters already give: several hosts go rotated.
+ */
+static enum cg_err
+look_up_hosts(struct db *db, const char **keys, const char **values, int *n,
+              int64_t deadline_ms, struct resolved *res, bool *timed_out)
+{
+    const char *host = param_value(keys, values, *n, "host", db->host);
+    const char *port = param_value(keys, values, *n, "port", db->port);
+    enum resolve_status st;
+
+    if (!db->lookups)
+        return CG_ERR_OK;
+    st = resolve_hosts(db->resolver, host, port, deadline_ms, res);
+    if (st == RESOLVE_NONE)
+        return CG_ERR_OK;
+    if (st != RESOLVE_OK) {
+        *timed_out = st == RESOLVE_TIMEOUT;
+        /* res->failed counts from the rotated list's first host. */
+        db->hung_host = db->nhosts > 1 && res->failed >= 0
+                            ? (res->failed + db->first_used) % db->nhosts
+                            : -1;
+        set_error(db, "08000", res->error);
+        return CG_ERR_DATABASE_UNAVAILABLE;
+    }
+    keys[*n] = "host", values[(*n)++] = res->hosts;
+    keys[*n] = "hostaddr", values[(*n)++] = res->hostaddrs;
+    if (res->ports != NULL)
+        keys[*n] = "port", values[(*n)++] = res->ports;
+    keys[*n] = NULL, values[*n] = NULL;
+    return CG_ERR_OK;
+}
+
 /* Start a connection and wait for it until deadline_ms.  *timed_out tells a
  * server that did not answer from one that said no. */
 static enum cg_err
 connect_once(struct db *db, int64_t deadline_ms, bool *timed_out)
 {
-    const char *keys[16], *values[16];
+    const char *keys[20], *values[20];
     char options[128], user_timeout[16];
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    struct resolved res = {0};
+    enum cg_err e;
+    int n;
 
     *timed_out = false;
-    connect_params(db, keys, values, options, sizeof(options), user_timeout,
-                   sizeof(user_timeout));
+    n = connect_params(db, keys, values, options, sizeof(options), user_timeout,
+                       sizeof(user_timeout));
+    e = look_up_hosts(db, keys, values, &n, deadline_ms, &res, timed_out);
+    if (e != CG_ERR_OK) {
+        resolve_free(&res);
+        return e;
+    }
     db->conn = PQconnectStartParams(keys, values, 1);
+    resolve_free(&res);
     if (db->conn == NULL) {
         set_error(db, "08000", "out of memory");
         return CG_ERR_DATABASE_UNAVAILABLE;
