@@ -1,0 +1,93 @@
+# shellcheck shell=bash
+# The bookkeeping of a stage that asserts and measures (tests/reliability,
+# tests/failover): its work directory W, the failed assertions in
+# W/failures.txt, the figures for its summary in W/figures.tsv, and the
+# verdict at the end.
+#
+#   stage_workdir NAME         sets W, SUMMARY (and OWN_WORK=1 when it made W)
+#   fail TEXT                  an assertion failed (prefixed by SC when set)
+#   figure NAME VALUE          a figure of the current scenario SC
+#   get_figure SCENARIO NAME   a recorded figure, "-" when there is none
+#   stage_work_done            from the EXIT trap: sanitizer reports copied for
+#                              tests/run.sh, W removed or its place logged
+#   stage_verdict NAME         exit 1 when an assertion failed, naming them
+#
+# The stage sets OWN_WORK=0 and KEEP_WORK (its --keep-work) before, and SC
+# while a scenario runs.
+#
+# Needs tests/lib/common.sh.
+
+# stage_workdir NAME: W is CORDGATE_TEST_WORKDIR/NAME (made afresh) when
+# tests/run.sh gives a work dir, and SUMMARY CORDGATE_TEST_WORKDIR/NAME-
+# summary.txt; else a new /tmp/cordgate-NAME.XXXXXX with SUMMARY in it, and
+# OWN_WORK=1. W gets mode 0755 (PostgreSQL runs as postgres, Apache's
+# children as nobody, and both must reach it) and empty failures.txt,
+# figures.tsv and frozen.pids (for pg_freeze).
+# shellcheck disable=SC2034 # SUMMARY is for the stage
+stage_workdir() {
+    local name=$1
+    if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
+        W=$CORDGATE_TEST_WORKDIR/$name
+        SUMMARY=$CORDGATE_TEST_WORKDIR/$name-summary.txt
+        rm -rf -- "$W"
+        install -d -m 0755 "$W"
+    else
+        W=$(mktemp -d "/tmp/cordgate-$name.XXXXXX")
+        OWN_WORK=1
+        SUMMARY=$W/$name-summary.txt
+    fi
+    chmod 0755 "$W"
+    : >"$W/failures.txt"
+    : >"$W/figures.tsv"
+    : >"$W/frozen.pids"
+    log "work dir: $W"
+}
+
+# fail TEXT: an assertion failed; "SC: TEXT" while a scenario SC runs.
+fail() {
+    local text=${SC:+$SC: }$*
+    printf '%s\n' "$text" >>"$W/failures.txt"
+    err "FAILED: $text"
+}
+
+# figure NAME VALUE: a figure of the current scenario (SC) for the summary.
+figure() {
+    printf '%s\t%s\t%s\n' "$SC" "$1" "$2" >>"$W/figures.tsv"
+}
+
+# get_figure SCENARIO NAME: a recorded figure, "-" when there is none.
+get_figure() {
+    awk -F'\t' -v s="$1" -v n="$2" '$1 == s && $2 == n { v = $3 }
+        END { print (v == "" ? "-" : v) }' "$W/figures.tsv"
+}
+
+# stage_work_done: for the EXIT trap, once everything is stopped. The
+# sanitizer reports go where tests/run.sh's sanitizer check looks; W is
+# removed when the stage made it and KEEP_WORK is 0, else its place logged.
+stage_work_done() {
+    local f
+    if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
+        for f in "$W"/sanitizer-*; do
+            [[ -e "$f" ]] && cp -- "$f" "$CORDGATE_TEST_WORKDIR/"
+        done
+    fi
+    if ((OWN_WORK && !KEEP_WORK)); then
+        rm -rf -- "$W"
+    else
+        log "work directory kept: $W"
+    fi
+}
+
+# stage_verdict NAME: exit 1 when an assertion failed, after adding the
+# failures, prefixed by NAME, to the reasons tests/run.sh repeats in its
+# final summary; else say that every one held.
+stage_verdict() {
+    if [[ -s "$W/failures.txt" ]]; then
+        if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
+            sed "s/^/$1: /" "$W/failures.txt" | cut -c1-240 >>"$CORDGATE_TEST_WORKDIR/reasons"
+        fi
+        err "$(wc -l <"$W/failures.txt") assertions failed"
+        exit 1
+    fi
+    log "every assertion held"
+}
