@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# The bookkeeping of a stage that asserts and measures (tests/reliability,
-# tests/failover): its work directory W, the failed assertions in
-# W/failures.txt, the figures for its summary in W/figures.tsv, and the
-# verdict at the end.
+# The bookkeeping of the stages. Those that assert and measure
+# (tests/reliability, tests/failover): their work directory W, the failed
+# assertions in W/failures.txt, the figures for the summary in
+# W/figures.tsv, and the verdict at the end. Those that share tests/run.sh's
+# work dir and database: see "shared work" below.
 #
 #   stage_workdir NAME         sets W, SUMMARY (and OWN_WORK=1 when it made W)
 #   fail TEXT                  an assertion failed (prefixed by SC when set)
@@ -90,4 +91,58 @@ stage_verdict() {
         exit 1
     fi
     log "every assertion held"
+}
+
+# ---------------------------------------------------------------- shared work
+
+# The stages that work in tests/run.sh's work dir and database when it gives
+# them (tests/deploy, tests/multihost), and in their own otherwise: WORK,
+# their directory D in it, DB_URL; OWN_WORK and OWN_PG say what they made.
+
+# stage_shared_workdir NAME: WORK is CORDGATE_TEST_WORKDIR, or else a new
+# 0755 /tmp/cordgate-NAME.XXXXXX (OWN_WORK=1); D is WORK/NAME, made afresh
+# with mode 0755.
+stage_shared_workdir() {
+    if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
+        WORK=$CORDGATE_TEST_WORKDIR
+    else
+        WORK=$(mktemp -d "/tmp/cordgate-$1.XXXXXX")
+        chmod 0755 "$WORK"
+        OWN_WORK=1
+    fi
+    D=$WORK/$1
+    rm -rf -- "$D"
+    install -d -m 0755 "$D"
+}
+
+# stage_shared_database show|quiet: DB_URL is CORDGATE_TEST_DATABASE_URL (a
+# migrated database), or else that of a throwaway cluster in WORK/pg
+# (OWN_PG=1) that `cordgate migrate` (BIN) sets up, its output shown or not.
+stage_shared_database() {
+    if [[ -n "${CORDGATE_TEST_DATABASE_URL:-}" ]]; then
+        DB_URL=$CORDGATE_TEST_DATABASE_URL
+    else
+        OWN_PG=1
+        pg_start_throwaway "$WORK/pg" >/dev/null
+        DB_URL=$PG_CONNINFO
+        if [[ "$1" == quiet ]]; then
+            CORDGATE_DATABASE_URL=$DB_URL "$BIN" migrate >/dev/null
+        else
+            CORDGATE_DATABASE_URL=$DB_URL "$BIN" migrate
+        fi
+    fi
+}
+
+# stage_shared_done KEEP: for the EXIT trap, once everything is stopped: the
+# throwaway cluster stopped, WORK removed when the stage made it and KEEP is
+# not 1, else where the logs are logged.
+stage_shared_done() {
+    if ((OWN_PG)); then
+        pg_stop "$WORK/pg"
+    fi
+    if ((OWN_WORK)) && [[ "$1" != 1 ]]; then
+        rm -rf -- "$WORK"
+    elif [[ -n "$D" ]]; then
+        log "logs kept in $D"
+    fi
 }
