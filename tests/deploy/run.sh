@@ -30,20 +30,8 @@
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=../lib/pg.sh
-source "$ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
-# shellcheck source=../lib/cordgate.sh
-source "$ROOT/tests/lib/cordgate.sh"
-# shellcheck source=../lib/stage.sh
-source "$ROOT/tests/lib/stage.sh"
-# shellcheck source=../lib/apache.sh
-source "$ROOT/tests/lib/apache.sh"
-# shellcheck source=../lib/pgbouncer.sh
-source "$ROOT/tests/lib/pgbouncer.sh"
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 
 DEPLOY=$ROOT/deploy
 SMOKE=$ROOT/tests/deploy/smoke.sh

@@ -37,18 +37,8 @@
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=../lib/pg.sh
-source "$ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
-# shellcheck source=../lib/cordgate.sh
-source "$ROOT/tests/lib/cordgate.sh"
-# shellcheck source=../lib/stage.sh
-source "$ROOT/tests/lib/stage.sh"
-# shellcheck source=../lib/pgbouncer.sh
-source "$ROOT/tests/lib/pgbouncer.sh"
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 
 HOSTS=3
 WORKERS=2      # per host
@@ -99,11 +89,6 @@ FIGURES=$D/figures.txt
 stage_shared_database quiet
 
 # ------------------------------------------------------------ helpers
-
-now_ms() {
-    local t=${EPOCHREALTIME/./}
-    printf '%s\n' $((t / 1000))
-}
 
 # cg HOST ARGS...: the cordgate command line with host HOST's
 # configuration, as an operator would run it there.

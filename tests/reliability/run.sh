@@ -79,20 +79,8 @@ set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd -- "$HERE/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=../lib/pg.sh
-source "$ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
-# shellcheck source=../lib/cordgate.sh
-source "$ROOT/tests/lib/cordgate.sh"
-# shellcheck source=../lib/stage.sh
-source "$ROOT/tests/lib/stage.sh"
-# shellcheck source=../lib/load.sh
-source "$ROOT/tests/lib/load.sh"
-# shellcheck source=../lib/apache.sh
-source "$ROOT/tests/lib/apache.sh"
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 
 ALL_SCENARIOS=(fast immediate frozen kill slow json)
 SCENARIOS=("${ALL_SCENARIOS[@]}")
