@@ -294,11 +294,7 @@ free_port NGX_PORT
 nginx_conf_begin "$W/nginx"
 nginx_conf_server "$NGX_PORT" "unix:$W/cordgate.sock"
 nginx_conf_end
-nginx_start "$W/nginx"
-URL=http://127.0.0.1:$NGX_PORT
-wait_http_200 "$URL/healthz" 60 "$MAIN_PID" "$NGINX_PID"
-mapfile -t W0 < <(worker_pids "$MAIN_PID")
-((${#W0[@]} == WORKERS)) || die "cordgate runs ${#W0[@]} workers, not $WORKERS"
+stage_nginx_up
 log "CORDGATE_DATABASE_URL=$DB_URL"
 log "set-up took $((SECONDS - T_START)) s"
 

@@ -146,3 +146,17 @@ stage_shared_done() {
         log "logs kept in $D"
     fi
 }
+
+# ---------------------------------------------------------------- the front
+
+# stage_nginx_up: once nginx_conf_end has written W/nginx/nginx.conf, whose
+# first server listens on NGX_PORT: nginx started, URL set to that server,
+# /healthz answering 200 through it from the cordgate master MAIN_PID, and
+# W0 its workers, which must be WORKERS.
+stage_nginx_up() {
+    nginx_start "$W/nginx"
+    URL=http://127.0.0.1:$NGX_PORT
+    wait_http_200 "$URL/healthz" 60 "$MAIN_PID" "$NGINX_PID"
+    mapfile -t W0 < <(worker_pids "$MAIN_PID")
+    ((${#W0[@]} == WORKERS)) || die "cordgate runs ${#W0[@]} workers, not $WORKERS"
+}

@@ -572,11 +572,7 @@ nginx_conf_server "$NGX_PORT" "unix:$W/main.sock"
 nginx_conf_server "$NGX_STREAM_PORT" "unix:$W/main.sock" stream
 nginx_conf_server "$NGX_TCP_PORT" "127.0.0.1:$TCP_PORT"
 nginx_conf_end
-nginx_start "$W/nginx"
-URL=http://127.0.0.1:$NGX_PORT
-wait_http_200 "$URL/healthz" 60 "$MAIN_PID" "$NGINX_PID"
-mapfile -t W0 < <(worker_pids "$MAIN_PID")
-((${#W0[@]} == WORKERS)) || die "cordgate runs ${#W0[@]} workers, not $WORKERS"
+stage_nginx_up
 log "cordgate $MAIN_PID (workers ${W0[*]}) behind nginx at $URL; set-up took $((SECONDS - T_START))s"
 
 for sc in "${SCENARIOS[@]}"; do
