@@ -28,8 +28,8 @@ source "$ROOT/tests/lib/common.sh"
 source "$ROOT/tests/lib/pg.sh"
 # shellcheck source=lib/nginx.sh
 source "$ROOT/tests/lib/nginx.sh"
-
-usage() { header_usage "${BASH_SOURCE[0]}"; }
+# shellcheck source=lib/cordgate.sh
+source "$ROOT/tests/lib/cordgate.sh"
 
 QUICK=0
 KEEP=0
@@ -37,14 +37,7 @@ for arg in "$@"; do
     case $arg in
     --quick) QUICK=1 ;;
     --keep) KEEP=1 ;;
-    -h | --help)
-        usage
-        exit 0
-        ;;
-    *)
-        usage >&2
-        exit 2
-        ;;
+    *) help_or_exit "${BASH_SOURCE[0]}" "$arg" ;;
     esac
 done
 
@@ -55,12 +48,7 @@ fi
 
 # A developer's own CORDGATE_* settings must not leak into the servers and
 # tests started here; keep only the knobs meant for this script.
-while IFS= read -r var; do
-    case $var in
-    CORDGATE_FUZZ_SECONDS | CORDGATE_LOG_LEVEL) ;;
-    *) unset "$var" ;;
-    esac
-done < <(compgen -e | grep '^CORDGATE_' || true)
+clear_cordgate_env CORDGATE_FUZZ_SECONDS CORDGATE_LOG_LEVEL
 
 # Everything the build, the tests and the servers need (DESIGN §3, §8).
 PACKAGES=(build-essential cmake pkg-config libfcgi-dev libfcgi-bin
@@ -136,6 +124,16 @@ check() {
     fi
 }
 
+# script_stage NAME CAP SCRIPT: a test stage that is a script of its own,
+# run with bash under a hard cap of CAP seconds; none when SCRIPT (a path
+# below ROOT) does not exist.
+script_stage() {
+    local name=$1 cap=$2 script=$ROOT/$3
+    if [[ -f "$script" ]]; then
+        check "$name" timeout --kill-after=10 "$cap" bash "$script"
+    fi
+}
+
 skip() {
     record skipped "$1" 0
     log "skipped: $1 ($2)"
@@ -203,9 +201,7 @@ cleanup() {
     fi
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+set_traps cleanup
 
 # keep_servers: for --keep, leave everything running and write WORK/env.sh
 # (the test environment) and WORK/stop.sh (stops it all by PID).
@@ -701,48 +697,31 @@ fi
 # pasted, in order, against the quickstart in a private copy of the checkout
 # in a 0700 directory; then the quickstart stopped and started again from the
 # shell that sourced var/dev.env.
-if [[ -f "$ROOT/tests/readme/run.sh" ]]; then
-    check "readme" timeout --kill-after=10 900 bash "$ROOT/tests/readme/run.sh"
-fi
+script_stage "readme" 900 tests/readme/run.sh
 
 # Every front end of deploy/ for real (tests/deploy/run.sh): nginx, lighttpd,
 # Apache with mod_proxy_fcgi and mod_fcgid, spawn-fcgi, systemd socket
 # activation, PgBouncer, each through the same smoke suite.
-if [[ -f "$ROOT/tests/deploy/run.sh" ]]; then
-    check "deployments" timeout --kill-after=10 240 \
-        bash "$ROOT/tests/deploy/run.sh"
-fi
+script_stage "deployments" 240 tests/deploy/run.sh
 
 # Several cordgate hosts against one PostgreSQL (tests/multihost/run.sh):
 # three instances behind one nginx upstream, straight and through PgBouncer;
 # what one host writes the others serve, and the 10 s cache bound, measured.
-if [[ -f "$ROOT/tests/multihost/run.sh" ]]; then
-    check "several hosts" timeout --kill-after=10 180 \
-        bash "$ROOT/tests/multihost/run.sh"
-fi
+script_stage "several hosts" 180 tests/multihost/run.sh
 
 # Hostile conditions (tests/reliability/run.sh), on a stack of its own: its
 # PostgreSQL stopped and frozen under load, a worker killed, slow and idle
 # clients through nginx, Apache and cordgate's own TCP listener.
-if [[ -f "$ROOT/tests/reliability/run.sh" ]]; then
-    check "reliability" timeout --kill-after=10 300 \
-        bash "$ROOT/tests/reliability/run.sh"
-fi
+script_stage "reliability" 300 tests/reliability/run.sh
 
 # The master and a worker under valgrind memcheck (tests/valgrind/run.sh),
 # through every way a request arrives and leaves, a frozen database included.
-if [[ -f "$ROOT/tests/valgrind/run.sh" ]]; then
-    check "valgrind" timeout --kill-after=10 300 \
-        bash "$ROOT/tests/valgrind/run.sh"
-fi
+script_stage "valgrind" 300 tests/valgrind/run.sh
 
 # PostgreSQL failover (tests/failover/run.sh), on a stack of its own: a
 # primary and a synchronous standby, the primary stopped under load and the
 # standby promoted; cordgate's multi-host CORDGATE_DATABASE_URL follows it.
-if [[ -f "$ROOT/tests/failover/run.sh" ]]; then
-    check "failover" timeout --kill-after=10 120 \
-        bash "$ROOT/tests/failover/run.sh"
-fi
+script_stage "failover" 120 tests/failover/run.sh
 
 # A short load through nginx (bench/run.sh --quick, the sanitizer build):
 # every endpoint answers 2xx under wrk, with no socket error. It judges no

@@ -26,10 +26,8 @@ set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd -- "$HERE/../.." && pwd -P)
-# shellcheck source=tests/lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=tests/lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
+# shellcheck source=tests/lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 # shellcheck source=deploy/quickstart/nginx.sh
 source "$ROOT/deploy/quickstart/nginx.sh"
 
@@ -83,9 +81,7 @@ cleanup() {
     fi
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+set_traps cleanup
 
 # ------------------------------------------------------------ what it needs
 
@@ -115,10 +111,7 @@ fi
 
 # ------------------------------------------------------------ the servers
 
-APP_OUT=$(CORDGATE_DATABASE_URL=$CORDGATE_TEST_DATABASE_URL "$BIN" app create \
-    --name browser-tests)
-APP_ID=$(sed -n 's/^CORDGATE_APP_ID=//p' <<<"$APP_OUT")
-[[ -n "$APP_ID" ]] || die "browser: 'cordgate app create' printed no app id"
+cordgate_app_create "$CORDGATE_TEST_DATABASE_URL" browser-tests
 
 SOCKET=$DIR/cordgate.sock
 ((${#SOCKET} <= 100)) || die "browser: $SOCKET is too long for a unix socket"

@@ -30,12 +30,8 @@
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=../lib/pg.sh
-source "$ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 
 DEPLOY=$ROOT/deploy
 SMOKE=$ROOT/tests/deploy/smoke.sh
@@ -67,49 +63,27 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     stop_all_started
-    if ((OWN_PG)); then
-        pg_stop "$WORK/pg"
-    fi
-    if ((OWN_WORK)) && [[ "${CORDGATE_DEPLOY_KEEP:-0}" != 1 ]]; then
-        rm -rf -- "$WORK"
-    elif [[ -n "$D" ]]; then
-        log "logs kept in $D"
-    fi
+    stage_shared_done "${CORDGATE_DEPLOY_KEEP:-0}"
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+set_traps cleanup
 
 # ------------------------------------------------------------ set-up
 
 ensure_packages "${PACKAGES[@]}"
 
-BIN_SRC=${CORDGATE_TEST_BIN:-$ROOT/build/cordgate}
-[[ -x "$BIN_SRC" ]] || die "no cordgate binary at $BIN_SRC (build it, or set CORDGATE_TEST_BIN)"
+cordgate_test_bin "$ROOT/build/cordgate"
+BIN_SRC=$BIN
 
-if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-    WORK=$CORDGATE_TEST_WORKDIR
-else
-    WORK=$(mktemp -d /tmp/cordgate-deploy.XXXXXX)
-    chmod 0755 "$WORK"
-    OWN_WORK=1
-fi
-D=$WORK/deploy
-rm -rf -- "$D"
-mkdir -p -- "$D"
 # Apache and mod_fcgid's processes run as nobody when we are root (Apache
-# refuses User root): they must reach everything below D.
-chmod 0755 "$D"
+# refuses User root): they must reach everything below D, which is 0755.
+stage_shared_workdir deploy
 if ((EUID == 0)); then
     WEB_USER=nobody
     WEB_GROUP=nogroup
-    # PostgreSQL and PgBouncer refuse to run as root.
-    PGB_USER=postgres
 else
     WEB_USER=$(id -un)
     WEB_GROUP=$(id -gn)
-    PGB_USER=$WEB_USER
 fi
 log "work dir: $D"
 
@@ -124,14 +98,7 @@ install -m 0755 "$BIN_SRC" "$BIN"
 SAN=$D/sanitizer
 install -d -m 1777 "$SAN"
 
-if [[ -n "${CORDGATE_TEST_DATABASE_URL:-}" ]]; then
-    DB_URL=$CORDGATE_TEST_DATABASE_URL
-else
-    OWN_PG=1
-    pg_start_throwaway "$WORK/pg" >/dev/null
-    DB_URL=$PG_CONNINFO
-    CORDGATE_DATABASE_URL=$DB_URL "$BIN" migrate
-fi
+stage_shared_database show
 # PgBouncer needs PostgreSQL's port; tests/run.sh's conninfo names it.
 if [[ "$DB_URL" =~ port=([0-9]+) ]]; then
     DB_PORT=${BASH_REMATCH[1]}
@@ -141,43 +108,17 @@ else
     DB_PORT=5432
 fi
 if [[ -z "${CORDGATE_TEST_APP_ID:-}" || -z "${CORDGATE_TEST_APP_SECRET:-}" ]]; then
-    APP_OUT=$(CORDGATE_DATABASE_URL=$DB_URL "$BIN" app create --name deploy-tests)
-    CORDGATE_TEST_APP_ID=$(sed -n 's/^CORDGATE_APP_ID=//p' <<<"$APP_OUT")
-    CORDGATE_TEST_APP_SECRET=$(sed -n 's/^CORDGATE_APP_SECRET=//p' <<<"$APP_OUT")
+    cordgate_app_create "$DB_URL" deploy-tests
+    CORDGATE_TEST_APP_ID=$APP_ID
+    CORDGATE_TEST_APP_SECRET=$APP_SECRET
 fi
 export CORDGATE_TEST_APP_ID CORDGATE_TEST_APP_SECRET
 
 # A developer's own CORDGATE_* settings must not reach the servers started
 # here (they would override the configurations under test).
-while IFS= read -r var; do
-    case $var in
-    CORDGATE_TEST_* | CORDGATE_DEPLOY_KEEP) ;;
-    *) unset "$var" ;;
-    esac
-done < <(compgen -e | grep '^CORDGATE_' || true)
+clear_cordgate_env 'CORDGATE_TEST_*' CORDGATE_DEPLOY_KEEP
 
 # ------------------------------------------------------------ helpers
-
-# render SRC DST [FROM TO]...: copy a shipped file, replacing each literal
-# placeholder FROM by TO (all occurrences). Every FROM must occur in SRC, so
-# that a placeholder renamed in deploy/ breaks the test rather than silently
-# testing the placeholder. Keeps SRC's mode.
-render() {
-    local src=$1 dst=$2 text from to
-    shift 2
-    text=$(<"$src")
-    while (($# >= 2)); do
-        from=$1 to=$2
-        shift 2
-        if [[ "$text" != *"$from"* ]]; then
-            err "$src: placeholder '$from' not found"
-            return 1
-        fi
-        text=${text//"$from"/"$to"}
-    done
-    printf '%s\n' "$text" >"$dst"
-    chmod --reference="$src" -- "$dst"
-}
 
 # san_env NAME: the sanitizer settings for a cordgate of front end NAME.
 san_env() {
@@ -463,50 +404,15 @@ apache_start() {
     local dir=$1 port=$2 extra=$3 inc
     shift 3
     local a=$dir/apache
-    install -d -m 0755 "$a" "$a/logs"
-    local user=""
-    if ((EUID == 0)); then
-        user="User $WEB_USER
-Group $WEB_GROUP"
-        chown "$WEB_USER:$WEB_GROUP" "$a/logs"
-    fi
+    apache_conf_begin "$a" "$port" tests/deploy/run.sh alias dir env setenvif \
+        rewrite proxy proxy_fcgi fcgid
     {
         cat <<EOF
-# Written by tests/deploy/run.sh.
-ServerRoot "$a"
-ServerName localhost
-Listen 127.0.0.1:$port
-PidFile "$a/httpd.pid"
-ErrorLog "$a/error.log"
-LogLevel warn
-Mutex file:$a default
-DefaultRuntimeDir "$a"
-$user
-LoadModule mpm_event_module  /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
-LoadModule mime_module       /usr/lib/apache2/modules/mod_mime.so
-LoadModule alias_module      /usr/lib/apache2/modules/mod_alias.so
-LoadModule dir_module        /usr/lib/apache2/modules/mod_dir.so
-LoadModule env_module        /usr/lib/apache2/modules/mod_env.so
-LoadModule setenvif_module   /usr/lib/apache2/modules/mod_setenvif.so
-LoadModule rewrite_module    /usr/lib/apache2/modules/mod_rewrite.so
-LoadModule proxy_module      /usr/lib/apache2/modules/mod_proxy.so
-LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
-LoadModule fcgid_module      /usr/lib/apache2/modules/mod_fcgid.so
-TypesConfig /etc/mime.types
 StartServers 1
 ThreadsPerChild 25
-LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
-<Directory />
-    Options FollowSymLinks
-    AllowOverride None
-    Require all denied
-</Directory>
 <FilesMatch "^\.ht">
     Require all denied
 </FilesMatch>
-Define APACHE_LOG_DIR $a/logs
 # Debian's mods-available/fcgid.conf
 <IfModule mod_fcgid.c>
     FcgidConnectTimeout 20
@@ -519,13 +425,8 @@ EOF
         for inc in "$@"; do
             printf 'Include "%s"\n' "$inc"
         done
-    } >"$a/httpd.conf"
-    apache2 -d "$a" -f "$a/httpd.conf" -t >"$a/check.out" 2>&1 || {
-        cat "$a/check.out" >&2
-        return 1
-    }
-    start_bg apache "$a/apache.out" apache2 -d "$a" -f "$a/httpd.conf" -DFOREGROUND
-    APACHE_PID=$LAST_PID
+    } >>"$a/httpd.conf"
+    apache_run "$a"
     wait_http "http://127.0.0.1:$port/" any 30 "$APACHE_PID"
 }
 
@@ -805,45 +706,14 @@ fe_systemd() {
 # PgBouncer (transaction mode, one server connection for two cordgate
 # workers) between cordgate and PostgreSQL; nginx in front.
 fe_pgbouncer() {
-    local port bport sock=$FE_DIR/cordgate.sock pgb=$FE_DIR/pgbouncer
+    local port sock=$FE_DIR/cordgate.sock pgb=$FE_DIR/pgbouncer
     free_port port
-    free_port bport
-    local db_name=cordgate db_user=postgres
-    [[ "$DB_URL" =~ dbname=([^[:space:]]+) ]] && db_name=${BASH_REMATCH[1]}
-    [[ "$DB_URL" =~ user=([^[:space:]]+) ]] && db_user=${BASH_REMATCH[1]}
     local pw
     pw="deploy-test-$(openssl rand -hex 8)"
     EXTRA_SECRETS+=("$pw")
-    install -d -m 0750 "$pgb"
-    render "$DEPLOY/pgbouncer/pgbouncer.ini" "$pgb/pgbouncer.ini" \
-        'port=5432 dbname=cordgate' "port=$DB_PORT dbname=$db_name" \
-        'listen_port = 6432' "listen_port = $bport" \
-        'default_pool_size = 20' 'default_pool_size = 1' \
-        /var/run/postgresql "$pgb" \
-        /var/log/postgresql "$pgb" \
-        /etc/pgbouncer/userlist.txt "$pgb/userlist.txt"
-    # shellcheck disable=SC2016 # a literal $ in the placeholder
-    render "$DEPLOY/pgbouncer/userlist.txt" "$pgb/userlist.txt" \
-        '"cordgate" "SCRAM-SHA-256$4096:REPLACE-WITH-THE-SECRET-FROM-pg_authid"' \
-        "\"$db_user\" \"$pw\""
-    chmod 0640 "$pgb/userlist.txt"
-    local -a as=()
-    if ((EUID == 0)); then
-        chown -R "$PGB_USER:$(id -gn "$PGB_USER")" "$pgb"
-        as=(setpriv "--reuid=$PGB_USER" "--regid=$(id -g "$PGB_USER")" --init-groups)
-    fi
-    start_bg pgbouncer "$pgb/pgbouncer.out" "${as[@]}" pgbouncer "$pgb/pgbouncer.ini"
-    local pgb_pid=$LAST_PID deadline=$((SECONDS + 20))
-    until port_in_use "$bport"; do
-        pid_alive "$pgb_pid" || {
-            show_tail "$pgb/pgbouncer.log"
-            show_tail "$pgb/pgbouncer.out"
-            die "pgbouncer exited at start"
-        }
-        ((SECONDS < deadline)) || die "pgbouncer does not listen on $bport"
-        sleep 0.1
-    done
-    local url="host=127.0.0.1 port=$bport dbname=$db_name user=$db_user password=$pw"
+    pgbouncer_start "$pgb" "$DB_URL" "$DB_PORT" "$pw" \
+        'default_pool_size = 20' 'default_pool_size = 1'
+    local url=$PGB_URL db_name=$PGB_DB_NAME db_user=$PGB_DB_USER
     # CORDGATE_DB_PREPARED left at its default: cordgate finds PgBouncer.
     start_cordgate pgbouncer "$FE_DIR" CORDGATE_DATABASE_URL="$url" \
         CORDGATE_LISTEN="$sock" CORDGATE_WORKERS=2

@@ -57,27 +57,14 @@ set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd -- "$HERE/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=../lib/pg.sh
-source "$ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
-
-usage() { header_usage "${BASH_SOURCE[0]}"; }
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 
 KEEP_WORK=0
 for arg in "$@"; do
     case $arg in
     --keep-work) KEEP_WORK=1 ;;
-    -h | --help)
-        usage
-        exit 0
-        ;;
-    *)
-        usage >&2
-        exit 2
-        ;;
+    *) help_or_exit "${BASH_SOURCE[0]}" "$arg" ;;
     esac
 done
 
@@ -100,79 +87,21 @@ PACKAGES=(postgresql nginx jq curl)
 T_START=$SECONDS
 OWN_WORK=0
 W=
+SC=     # the failover under way, in failures and figures
 NODES=() # every cluster directory, for the cleanup
 RUN_TAG=$(date +%s)
-
-# fail TEXT: an assertion failed.
-fail() {
-    printf '%s\n' "$*" >>"$W/failures.txt"
-    err "FAILED: $*"
-}
-
-# figure SCENARIO NAME VALUE, get_figure SCENARIO NAME
-figure() {
-    printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$W/figures.tsv"
-}
-get_figure() {
-    awk -F'\t' -v s="$1" -v n="$2" '$1 == s && $2 == n { v = $3 }
-        END { print (v == "" ? "-" : v) }' "$W/figures.tsv"
-}
-
-now_ms() { date +%s%3N; }
-
-sleep_until() {
-    local left=$(($1 - $(now_ms)))
-    if ((left > 0)); then
-        sleep "$(awk -v ms="$left" 'BEGIN { printf "%.3f", ms / 1000 }')"
-    fi
-}
 
 # psql_at PORT ARGS...: psql on a node, as the test's superuser.
 psql_at() {
     local port=$1
     shift
-    "$PG_BIN/psql" -XqAt -v ON_ERROR_STOP=1 -d "$(pg_conninfo "$port")" "$@"
-}
-
-# pg_ctl_at DIR ARGS...: pg_ctl on the cluster in DIR, as its owner.
-pg_ctl_at() {
-    local dir=$1
-    shift
-    pg_as "$(pg_os_user "$dir")" "$PG_BIN/pg_ctl" -D "$dir/data" "$@"
+    pg_psql "$(pg_conninfo "$port")" "$@"
 }
 
 # node_conf DIR TEXT: the failover settings of one node, in a file of its
 # own that postgresql.conf includes (cordgate.conf is tests/lib/pg.sh's).
 node_conf() {
     pg__write "$(pg_os_user "$1")" "$1/data/failover.conf" <<<"$2"
-}
-
-# pg_freeze DIR: SIGSTOP to the postmaster, then to each of its children;
-# their PIDs go to W/frozen.pids for pg_thaw.
-pg_freeze() {
-    local pm c
-    read -r pm <"$1/data/postmaster.pid"
-    [[ "$pm" =~ ^[0-9]+$ ]] || die "no postmaster PID in $1/data/postmaster.pid"
-    kill -STOP "$pm"
-    printf '%s\n' "$pm" >>"$W/frozen.pids"
-    for c in $(ps -o pid= --ppid "$pm"); do
-        if kill -STOP "$c" 2>/dev/null; then
-            printf '%s\n' "$c" >>"$W/frozen.pids"
-        fi
-    done
-}
-
-pg_thaw() {
-    local p
-    [[ -s "$W/frozen.pids" ]] || return 0
-    while read -r p; do
-        kill -CONT "$p" 2>/dev/null || true
-    done <"$W/frozen.pids"
-    : >"$W/frozen.pids"
-}
-
-worker_pids() {
-    ps -o pid= --ppid "$1" | awk '{ print $1 }' | sort -n
 }
 
 # ------------------------------------------------------------ cleanup
@@ -182,7 +111,7 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     if [[ -n "$W" && -d "$W" ]]; then
-        pg_thaw
+        pg_thaw "$W/frozen.pids"
         nginx_stop
         stop_all_started
         for f in "${NODES[@]}"; do
@@ -196,22 +125,11 @@ cleanup() {
                 show_tail "$f/postgresql.log" 10
             done
         fi
-        if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-            for f in "$W"/sanitizer-*; do
-                [[ -e "$f" ]] && cp -- "$f" "$CORDGATE_TEST_WORKDIR/"
-            done
-        fi
-        if ((OWN_WORK && !KEEP_WORK)); then
-            rm -rf -- "$W"
-        else
-            log "work directory kept: $W"
-        fi
+        stage_work_done
     fi
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+set_traps cleanup
 
 # ------------------------------------------------------------ the nodes
 
@@ -258,26 +176,22 @@ synchronous_commit = on"
 # primary in OLD_DIR is lost (HOW: frozen or immediate), PROMOTE_AFTER
 # seconds later NEW_DIR is promoted; then every assertion on it.
 failover() {
-    local sc=$1 how=$2 old=$3 new=$4 port=$5 d=$W/$1 prefix="fo-$1-$RUN_TAG-"
-    local t0 t_lost t_promote load load_rc=0 f s acked lost extra
+    local SC=$1 how=$2 old=$3 new=$4 port=$5 d=$W/$1 prefix="fo-$1-$RUN_TAG-"
+    local t0 t_lost t_promote load load_rc=0 s
     local -a before after
-    section "failover: $sc: the primary $how, the standby promoted"
+    section "failover: $SC: the primary $how, the standby promoted"
     install -d -m 0755 "$d"
     : >"$d/marks"
     mapfile -t before < <(worker_pids "$MAIN_PID")
     log "load: $CONNECTIONS connections for ${LOAD_SECONDS}s; the primary goes at ${LOST_AT}s, the standby is promoted ${PROMOTE_AFTER}s later"
     t0=$(now_ms)
-    node "$ROOT/tests/reliability/load.mjs" --url "$URL" --app-id "$APP_ID" \
-        --app-secret "$APP_SECRET" --connections "$CONNECTIONS" \
-        --seconds "$LOAD_SECONDS" --timeout 10 --prefix "$prefix" \
-        --marks "$d/marks" --judge outage --deadline-ms "$DEADLINE_MS" \
-        --recovery-ms "$RECOVERY_MS" --out "$d" >"$d/load.out" 2>&1 &
+    run_load "$d" "$LOAD_SECONDS" outage "$prefix" &
     load=$!
     sleep_until $((t0 + LOST_AT * 1000))
-    printf 'down %s\n' "$(now_ms)" >>"$d/marks"
+    mark "$d/marks" down
     case $how in
     frozen)
-        pg_freeze "$old"
+        pg_freeze "$old" "$W/frozen.pids"
         log "froze the primary: $(wc -l <"$W/frozen.pids") processes"
         ;;
     immediate)
@@ -291,28 +205,23 @@ failover() {
     t_promote=$(now_ms)
     printf 'up %s\n' "$t_promote" >>"$d/marks"
     pg_ctl_at "$new" -w -t 30 promote >/dev/null
-    figure "$sc" promote_ms $(($(now_ms) - t_promote))
-    log "pg_ctl promote returned after $(get_figure "$sc" promote_ms) ms"
+    figure promote_ms $(($(now_ms) - t_promote))
+    log "pg_ctl promote returned after $(get_figure "$SC" promote_ms) ms"
     wait "$load" || load_rc=$?
     cat -- "$d/load.out"
-    ((load_rc == 0)) || fail "$sc: load.mjs exited $load_rc"
+    ((load_rc == 0)) || fail "load.mjs exited $load_rc"
     s=$d/summary.json
-    if [[ ! -s "$s" ]]; then
-        fail "$sc: the load wrote no summary (see $d/load.out)"
-        return 0
-    fi
-    while IFS= read -r f; do
-        fail "$sc: $f"
-    done < <(jq -r '.verdict.failures[]?' "$s")
+    load_verdict "$d"
+    [[ -s "$s" ]] || return 0
     [[ "$(psql_at "$port" -c 'SELECT pg_is_in_recovery()')" == f ]] ||
-        fail "$sc: the standby is still in recovery after pg_ctl promote"
+        fail "the standby is still in recovery after pg_ctl promote"
 
-    figure "$sc" requests "$(jq -r '"\(.requests) (\(.rps)/s)"' "$s")"
-    figure "$sc" failed "$(jq -r '.requests - .ok' "$s")"
-    figure "$sc" not_json_503 "$(jq -r '.requests - .ok - .s503_cord' "$s")"
-    figure "$sc" gateway "$(jq -r '"\(.gateway) / \(.conn_errors) / \(.hangs)"' "$s")"
-    figure "$sc" recovery_ms "$(jq -r '.verdict.recovery_ms // "-"' "$s")"
-    figure "$sc" max_ms "$(jq -r '.latency_ms.max | round' "$s")"
+    figure requests "$(jq -r '"\(.requests) (\(.rps)/s)"' "$s")"
+    figure failed "$(jq -r '.requests - .ok' "$s")"
+    figure not_json_503 "$(jq -r '.requests - .ok - .s503_cord' "$s")"
+    figure gateway "$(jq -r '"\(.gateway) / \(.conn_errors) / \(.hangs)"' "$s")"
+    figure recovery_ms "$(jq -r '.verdict.recovery_ms // "-"' "$s")"
+    figure max_ms "$(jq -r '.latency_ms.max | round' "$s")"
     # Failed requests before and after the promotion, from every request's
     # record: "after" when it started after pg_ctl promote.
     jq -rs --argjson p "$t_promote" '
@@ -324,30 +233,20 @@ failover() {
         | @tsv' "$d/events.ndjson" >"$d/split.tsv"
     local n_before n_after first_ok
     read -r n_before n_after first_ok <"$d/split.tsv"
-    figure "$sc" failed_before "$n_before"
-    figure "$sc" failed_after "$n_after"
-    figure "$sc" first_ok_ms "$first_ok"
+    figure failed_before "$n_before"
+    figure failed_after "$n_after"
+    figure first_ok_ms "$first_ok"
 
     # Every acknowledged write, row by row, on the new primary.
-    jq -r '[.id, .email] | @tsv' "$d/acked.ndjson" | LC_ALL=C sort -u >"$d/acked.tsv"
-    psql_at "$port" -F $'\t' -v app="$APP_ID" -v prefix="$prefix" \
-        <<<"SELECT id, email FROM users WHERE app_id = :'app' AND starts_with(id, :'prefix') AND status = 'active';" |
-        LC_ALL=C sort -u >"$d/stored.tsv"
-    acked=$(wc -l <"$d/acked.tsv")
-    lost=$(LC_ALL=C comm -23 "$d/acked.tsv" "$d/stored.tsv" | tee "$d/lost.tsv" | wc -l)
-    extra=$(LC_ALL=C comm -13 "$d/acked.tsv" "$d/stored.tsv" | wc -l)
-    log "writes: $acked acknowledged, $lost of them not on the new primary; $extra stored there without an acknowledgement"
-    figure "$sc" acked "$acked"
-    figure "$sc" lost "$lost"
-    ((acked >= 2)) || fail "$sc: only $acked writes were acknowledged: the load did not write"
-    ((lost == 0)) || fail "$sc: $lost acknowledged writes are not on the new primary, e.g. $(head -n 3 "$d/lost.tsv" | cut -f1 | paste -sd' ')"
+    check_writes "$d" "$prefix" "$(pg_conninfo "$port")" "on the new primary" \
+        "stored there"
 
     mapfile -t after < <(worker_pids "$MAIN_PID")
     if [[ "${before[*]}" == "${after[*]}" ]]; then
-        figure "$sc" restarts none
+        figure restarts none
     else
-        figure "$sc" restarts yes
-        fail "$sc: workers were restarted: PIDs ${before[*]} before, ${after[*]} after"
+        figure restarts yes
+        fail "workers were restarted: PIDs ${before[*]} before, ${after[*]} after"
     fi
 }
 
@@ -356,33 +255,9 @@ failover() {
 ensure_packages "${PACKAGES[@]}"
 command -v node >/dev/null || die "node (>= 18) is needed for tests/reliability/load.mjs"
 
-BIN=${CORDGATE_TEST_BIN:-$ROOT/build-test/cordgate}
-[[ -x "$BIN" ]] || die "no cordgate binary at $BIN (build it, or set CORDGATE_TEST_BIN)"
-
-if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-    W=$CORDGATE_TEST_WORKDIR/failover
-    SUMMARY=$CORDGATE_TEST_WORKDIR/failover-summary.txt
-    rm -rf -- "$W"
-    install -d -m 0755 "$W"
-else
-    W=$(mktemp -d /tmp/cordgate-failover.XXXXXX)
-    OWN_WORK=1
-    SUMMARY=$W/failover-summary.txt
-fi
-# PostgreSQL runs as postgres and must reach its directories.
-chmod 0755 "$W"
-: >"$W/failures.txt"
-: >"$W/figures.tsv"
-: >"$W/frozen.pids"
-log "work dir: $W"
-
-# A developer's own CORDGATE_* settings must not reach the servers.
-while IFS= read -r var; do
-    case $var in
-    CORDGATE_TEST_*) ;;
-    *) unset "$var" ;;
-    esac
-done < <(compgen -e | grep '^CORDGATE_' || true)
+cordgate_test_bin "$ROOT/build-test/cordgate"
+stage_workdir failover
+clear_cordgate_env 'CORDGATE_TEST_*'
 
 section "failover: a primary and a synchronous standby"
 A=$W/a
@@ -396,14 +271,8 @@ synchronous_commit = on"
 PG_FSYNC=off pg_start "$A"
 PA=$PG_PORT
 pg_ensure_db cordgate
-CORDGATE_DATABASE_URL=$PG_CONNINFO "$BIN" migrate >"$W/migrate.log" 2>&1 || {
-    cat "$W/migrate.log" >&2
-    die "cordgate migrate failed"
-}
-APP_OUT=$(CORDGATE_DATABASE_URL=$PG_CONNINFO "$BIN" app create --name failover)
-APP_ID=$(sed -n 's/^CORDGATE_APP_ID=//p' <<<"$APP_OUT")
-APP_SECRET=$(sed -n 's/^CORDGATE_APP_SECRET=//p' <<<"$APP_OUT")
-[[ -n "$APP_ID" && -n "$APP_SECRET" ]] || die "cordgate app create printed no app"
+cordgate_migrate "$PG_CONNINFO" "$W/migrate.log"
+cordgate_app_create "$PG_CONNINFO" failover
 B=$W/b
 make_standby "$PA" "$B"
 PB=$PG_PORT
@@ -425,11 +294,7 @@ free_port NGX_PORT
 nginx_conf_begin "$W/nginx"
 nginx_conf_server "$NGX_PORT" "unix:$W/cordgate.sock"
 nginx_conf_end
-nginx_start "$W/nginx"
-URL=http://127.0.0.1:$NGX_PORT
-wait_http_200 "$URL/healthz" 60 "$MAIN_PID" "$NGINX_PID"
-mapfile -t W0 < <(worker_pids "$MAIN_PID")
-((${#W0[@]} == WORKERS)) || die "cordgate runs ${#W0[@]} workers, not $WORKERS"
+stage_nginx_up
 log "CORDGATE_DATABASE_URL=$DB_URL"
 log "set-up took $((SECONDS - T_START)) s"
 
@@ -441,7 +306,7 @@ failover frozen frozen "$A" "$B" "$PB"
 # it is the primary, and must never take a write again), with no load
 # running. A new standby C, a base backup of B, takes its port.
 section "failover: A stopped, a new standby C on its port"
-pg_thaw
+pg_thaw "$W/frozen.pids"
 pg_ctl_at "$A" -m immediate -w -t 30 stop >/dev/null
 C=$W/c
 make_standby "$PB" "$C" "$PA"
@@ -528,11 +393,4 @@ done
         sed 's/^/  /' "$W/failures.txt"
     fi
 } | tee "$SUMMARY"
-if [[ -s "$W/failures.txt" ]]; then
-    if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-        sed 's/^/failover: /' "$W/failures.txt" | cut -c1-240 >>"$CORDGATE_TEST_WORKDIR/reasons"
-    fi
-    err "$(wc -l <"$W/failures.txt") assertions failed"
-    exit 1
-fi
-log "every assertion held"
+stage_verdict failover

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Shared helpers for tests/run.sh and deploy/quickstart.sh: logging, free
-# ports, waiting for HTTP, and starting/stopping background processes by the
-# PIDs we recorded ourselves (never by name).
+# Shared helpers for tests/run.sh, its stages, bench/run.sh and
+# deploy/quickstart.sh: logging, a script's help, free ports, waiting for
+# HTTP, and starting/stopping background processes by the PIDs we recorded
+# ourselves (never by name).
 #
 # Source it from a bash script that runs with `set -euo pipefail`.
 
@@ -44,6 +45,31 @@ die() {
 header_usage() {
     awk 'NR == 1 { next } !/^#/ { exit } !/shellcheck/ { sub(/^# ?/, ""); print }' \
         "$1"
+}
+
+# help_or_exit SCRIPT ARG: for an argument that SCRIPT does not take. With
+# -h or --help, SCRIPT's help (header_usage) on stdout and exit 0; with
+# anything else, the help on stderr and exit 2.
+help_or_exit() {
+    case $2 in
+    -h | --help)
+        header_usage "$1"
+        exit 0
+        ;;
+    *)
+        header_usage "$1" >&2
+        exit 2
+        ;;
+    esac
+}
+
+# set_traps CLEANUP: CLEANUP runs at exit; SIGINT and SIGTERM exit 130 and
+# 143, through it.
+set_traps() {
+    # shellcheck disable=SC2064 # CLEANUP is expanded now, on purpose
+    trap "$1" EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
 }
 
 # section TITLE: a visible header between the stages of a long run.
@@ -211,6 +237,14 @@ pid_cmd_matches() {
     pid_alive "$pid" || return 1
     cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
     [[ "$cmd" == *"$word"* ]]
+}
+
+# worker_pids MASTER: the children of MASTER (a cordgate master's workers),
+# sorted. ps rather than child_pids, which reads each /proc entry with a
+# process of its own: seconds on a loaded machine, too slow to time a
+# worker's replacement.
+worker_pids() {
+    ps -o pid= --ppid "$1" | awk '{ print $1 }' | sort -n
 }
 
 # child_pids PID: the direct children of PID, one per line.

@@ -262,3 +262,44 @@ pg_start_throwaway() {
     pg_ensure_db cordgate
     printf '%s\n' "$PG_CONNINFO"
 }
+
+# pg_ctl_at DIR ARGS...: pg_ctl on the cluster in DIR, as its owner.
+pg_ctl_at() {
+    local dir=$1
+    shift
+    pg_as "$(pg_os_user "$dir")" "$PG_BIN/pg_ctl" -D "$dir/data" "$@"
+}
+
+# pg_psql CONNINFO ARGS...: psql, unaligned and tuples only, stopping at the
+# first error.
+pg_psql() {
+    local conninfo=$1
+    shift
+    "$PG_BIN/psql" -XqAt -v ON_ERROR_STOP=1 -d "$conninfo" "$@"
+}
+
+# pg_freeze DIR FILE: freeze the cluster in DIR as a hung host would be:
+# SIGSTOP to the postmaster, then to each of its children (it can fork no
+# new ones once stopped). Their PIDs are added to FILE, for pg_thaw.
+pg_freeze() {
+    local dir=$1 file=$2 pm c
+    read -r pm <"$dir/data/postmaster.pid"
+    [[ "$pm" =~ ^[0-9]+$ ]] || die "no postmaster PID in $dir/data/postmaster.pid"
+    kill -STOP "$pm"
+    printf '%s\n' "$pm" >>"$file"
+    for c in $(ps -o pid= --ppid "$pm"); do
+        if kill -STOP "$c" 2>/dev/null; then
+            printf '%s\n' "$c" >>"$file"
+        fi
+    done
+}
+
+# pg_thaw FILE: SIGCONT to every PID pg_freeze wrote to FILE; empties FILE.
+pg_thaw() {
+    local file=$1 p
+    [[ -s "$file" ]] || return 0
+    while read -r p; do
+        kill -CONT "$p" 2>/dev/null || true
+    done <"$file"
+    : >"$file"
+}

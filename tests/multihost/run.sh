@@ -37,12 +37,8 @@
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=../lib/pg.sh
-source "$ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 
 HOSTS=3
 WORKERS=2      # per host
@@ -60,24 +56,12 @@ while (($# > 0)); do
         MODES=("$2")
         shift 2
         ;;
-    -h | --help)
-        header_usage "${BASH_SOURCE[0]}"
-        exit 0
-        ;;
-    *)
-        header_usage "${BASH_SOURCE[0]}" >&2
-        exit 2
-        ;;
+    *) help_or_exit "${BASH_SOURCE[0]}" "$1" ;;
     esac
 done
 
 # A developer's own CORDGATE_* settings must not reach the hosts.
-while IFS= read -r var; do
-    case $var in
-    CORDGATE_TEST_* | CORDGATE_MULTIHOST_KEEP) ;;
-    *) unset "$var" ;;
-    esac
-done < <(compgen -e | grep '^CORDGATE_' || true)
+clear_cordgate_env 'CORDGATE_TEST_*' CORDGATE_MULTIHOST_KEEP
 
 OWN_WORK=0
 OWN_PG=0
@@ -90,67 +74,21 @@ cleanup() {
     set +e
     nginx_stop
     stop_all_started
-    if ((OWN_PG)); then
-        pg_stop "$WORK/pg"
-    fi
-    if ((OWN_WORK)) && [[ "${CORDGATE_MULTIHOST_KEEP:-0}" != 1 ]]; then
-        rm -rf -- "$WORK"
-    elif [[ -n "$D" ]]; then
-        log "logs kept in $D"
-    fi
+    stage_shared_done "${CORDGATE_MULTIHOST_KEEP:-0}"
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+set_traps cleanup
 
-BIN=${CORDGATE_TEST_BIN:-$ROOT/build/cordgate}
-[[ -x "$BIN" ]] || die "no cordgate binary at $BIN (build it, or set CORDGATE_TEST_BIN)"
+cordgate_test_bin "$ROOT/build/cordgate"
 command -v pgbouncer >/dev/null || die "pgbouncer is not installed"
 
-if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-    WORK=$CORDGATE_TEST_WORKDIR
-else
-    WORK=$(mktemp -d /tmp/cordgate-multihost.XXXXXX)
-    chmod 0755 "$WORK"
-    OWN_WORK=1
-fi
-D=$WORK/multihost
-rm -rf -- "$D"
-install -d -m 0755 "$D"
+stage_shared_workdir multihost
 FIGURES=$D/figures.txt
 : >"$FIGURES"
 
-if [[ -n "${CORDGATE_TEST_DATABASE_URL:-}" ]]; then
-    DB_URL=$CORDGATE_TEST_DATABASE_URL
-else
-    OWN_PG=1
-    pg_start_throwaway "$WORK/pg" >/dev/null
-    DB_URL=$PG_CONNINFO
-    CORDGATE_DATABASE_URL=$DB_URL "$BIN" migrate >/dev/null
-fi
+stage_shared_database quiet
 
 # ------------------------------------------------------------ helpers
-
-# render SRC DST [FROM TO]...: a shipped file with each placeholder FROM
-# replaced by TO; every FROM must occur (as tests/deploy/run.sh does it).
-render() {
-    local src=$1 dst=$2 text from to
-    shift 2
-    text=$(<"$src")
-    while (($# >= 2)); do
-        from=$1 to=$2
-        shift 2
-        [[ "$text" == *"$from"* ]] || die "$src: placeholder '$from' not found"
-        text=${text//"$from"/"$to"}
-    done
-    printf '%s\n' "$text" >"$dst"
-}
-
-now_ms() {
-    local t=${EPOCHREALTIME/./}
-    printf '%s\n' $((t / 1000))
-}
 
 # cg HOST ARGS...: the cordgate command line with host HOST's
 # configuration, as an operator would run it there.
@@ -214,45 +152,11 @@ session_id() {
 # trusting one user with a password of its own; sets PGB_URL (what the
 # hosts connect with) and PGB_PID.
 start_pgbouncer() {
-    local pgb=$1 bport db_name=cordgate db_user=postgres pw
-    [[ "$DB_URL" =~ dbname=([^[:space:]]+) ]] && db_name=${BASH_REMATCH[1]}
-    [[ "$DB_URL" =~ user=([^[:space:]]+) ]] && db_user=${BASH_REMATCH[1]}
-    local db_port=5432
+    local pgb=$1 db_port=5432 pw
     [[ "$DB_URL" =~ port=([0-9]+) ]] && db_port=${BASH_REMATCH[1]}
-    free_port bport
     pw="multihost-$(openssl rand -hex 8)"
     SECRETS+=("$pw")
-    install -d -m 0750 "$pgb"
-    render "$ROOT/deploy/pgbouncer/pgbouncer.ini" "$pgb/pgbouncer.ini" \
-        'port=5432 dbname=cordgate' "port=$db_port dbname=$db_name" \
-        'listen_port = 6432' "listen_port = $bport" \
-        /var/run/postgresql "$pgb" \
-        /var/log/postgresql "$pgb" \
-        /etc/pgbouncer/userlist.txt "$pgb/userlist.txt"
-    # shellcheck disable=SC2016 # a literal $ in the placeholder
-    render "$ROOT/deploy/pgbouncer/userlist.txt" "$pgb/userlist.txt" \
-        '"cordgate" "SCRAM-SHA-256$4096:REPLACE-WITH-THE-SECRET-FROM-pg_authid"' \
-        "\"$db_user\" \"$pw\""
-    chmod 0640 "$pgb/userlist.txt" "$pgb/pgbouncer.ini"
-    local -a as=()
-    if ((EUID == 0)); then
-        # PgBouncer refuses to run as root.
-        chown -R postgres: "$pgb"
-        as=(setpriv --reuid=postgres "--regid=$(id -g postgres)" --init-groups)
-    fi
-    start_bg pgbouncer "$pgb/pgbouncer.out" "${as[@]}" pgbouncer "$pgb/pgbouncer.ini"
-    PGB_PID=$LAST_PID
-    local deadline=$((SECONDS + 20))
-    until port_in_use "$bport"; do
-        pid_alive "$PGB_PID" || {
-            show_tail "$pgb/pgbouncer.log"
-            show_tail "$pgb/pgbouncer.out"
-            die "pgbouncer exited at start"
-        }
-        ((SECONDS < deadline)) || die "pgbouncer does not listen on $bport"
-        sleep 0.1
-    done
-    PGB_URL="host=127.0.0.1 port=$bport dbname=$db_name user=$db_user password=$pw"
+    pgbouncer_start "$pgb" "$DB_URL" "$db_port" "$pw"
 }
 
 # start_stack MODE: the hosts (each from a configuration file of its own)

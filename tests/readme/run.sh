@@ -42,12 +42,10 @@ set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd -- "$HERE/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 # shellcheck source=../../deploy/quickstart/nginx.sh
 source "$ROOT/deploy/quickstart/nginx.sh"
-
-usage() { header_usage "${BASH_SOURCE[0]}"; }
 
 KEEP_WORK=0
 LIST=0
@@ -55,14 +53,7 @@ for arg in "$@"; do
     case $arg in
     --keep-work) KEEP_WORK=1 ;;
     --list) LIST=1 ;;
-    -h | --help)
-        usage
-        exit 0
-        ;;
-    *)
-        usage >&2
-        exit 2
-        ;;
+    *) help_or_exit "${BASH_SOURCE[0]}" "$arg" ;;
     esac
 done
 
@@ -146,17 +137,14 @@ cleanup() {
     fi
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+set_traps cleanup
 
 command -v node >/dev/null || die "node is needed: the README's blocks use it"
 command -v npm >/dev/null || die "npm is needed: the README's blocks use it"
 
-# A developer's own CORDGATE_* settings are not a newcomer's.
-while IFS= read -r var; do
-    unset "$var"
-done < <(compgen -e | grep '^CORDGATE_' || true)
+# A developer's own CORDGATE_* settings are not a newcomer's: none is kept.
+# shellcheck disable=SC2119
+clear_cordgate_env
 
 W=$(mktemp -d /tmp/cordgate-readme.XXXXXX)
 chmod 0755 "$W"

@@ -79,14 +79,8 @@ set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd -- "$HERE/../.." && pwd -P)
-# shellcheck source=../lib/common.sh
-source "$ROOT/tests/lib/common.sh"
-# shellcheck source=../lib/pg.sh
-source "$ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/nginx.sh
-source "$ROOT/tests/lib/nginx.sh"
-
-usage() { header_usage "${BASH_SOURCE[0]}"; }
+# shellcheck source=../lib/all.sh
+source "$ROOT/tests/lib/all.sh"
 
 ALL_SCENARIOS=(fast immediate frozen kill slow json)
 SCENARIOS=("${ALL_SCENARIOS[@]}")
@@ -104,14 +98,7 @@ while (($# > 0)); do
         shift
         ;;
     --keep-work) KEEP_WORK=1 ;;
-    -h | --help)
-        usage
-        exit 0
-        ;;
-    *)
-        usage >&2
-        exit 2
-        ;;
+    *) help_or_exit "${BASH_SOURCE[0]}" "$1" ;;
     esac
     shift
 done
@@ -146,6 +133,7 @@ T_START=$SECONDS
 OWN_WORK=0
 PG_UP=0
 W=
+PGDIR=
 MAIN_PID=
 RUN_TAG=$(date +%s)
 
@@ -157,75 +145,6 @@ start_own() {
     local name=$1
     start_bg "$@"
     printf '%s %s\n' "$LAST_PID" "$name" >>"$W/started.pids"
-}
-
-# fail TEXT: an assertion of the current scenario (SC) failed.
-fail() {
-    printf '%s: %s\n' "$SC" "$*" >>"$W/failures.txt"
-    err "FAILED: $SC: $*"
-}
-
-# figure NAME VALUE: a figure of the current scenario for the summary.
-figure() {
-    printf '%s\t%s\t%s\n' "$SC" "$1" "$2" >>"$W/figures.tsv"
-}
-
-# get_figure SCENARIO NAME: a recorded figure, "-" when there is none.
-get_figure() {
-    awk -F'\t' -v s="$1" -v n="$2" '$1 == s && $2 == n { v = $3 }
-        END { print (v == "" ? "-" : v) }' "$W/figures.tsv"
-}
-
-now_ms() { date +%s%3N; }
-
-# mark FILE NAME: the time of an event, for load.mjs --marks.
-mark() {
-    printf '%s %s\n' "$2" "$(now_ms)" >>"$1"
-}
-
-# sleep_until EPOCH_MS
-sleep_until() {
-    local left=$(($1 - $(now_ms)))
-    if ((left > 0)); then
-        sleep "$(awk -v ms="$left" 'BEGIN { printf "%.3f", ms / 1000 }')"
-    fi
-}
-
-# ------------------------------------------------------------ PostgreSQL
-
-PGDIR=
-psql_db() {
-    "$PG_BIN/psql" -XqAt -v ON_ERROR_STOP=1 -d "$PG_CONNINFO" "$@"
-}
-
-pg_ctl_as() {
-    pg_as "$(pg_os_user "$PGDIR")" "$PG_BIN/pg_ctl" -D "$PGDIR/data" "$@"
-}
-
-# pg_freeze: SIGSTOP to the postmaster, then to each of its children (it can
-# fork no new ones once stopped). The PIDs go to W/frozen.pids for pg_thaw.
-pg_freeze() {
-    local pm c
-    read -r pm <"$PGDIR/data/postmaster.pid"
-    [[ "$pm" =~ ^[0-9]+$ ]] || die "no postmaster PID in $PGDIR/data/postmaster.pid"
-    kill -STOP "$pm"
-    printf '%s\n' "$pm" >>"$W/frozen.pids"
-    for c in $(ps -o pid= --ppid "$pm"); do
-        if kill -STOP "$c" 2>/dev/null; then
-            printf '%s\n' "$c" >>"$W/frozen.pids"
-        fi
-    done
-    log "froze PostgreSQL: $(wc -l <"$W/frozen.pids") processes"
-}
-
-# pg_thaw: SIGCONT to whatever pg_freeze stopped.
-pg_thaw() {
-    local p
-    [[ -s "$W/frozen.pids" ]] || return 0
-    while read -r p; do
-        kill -CONT "$p" 2>/dev/null || true
-    done <"$W/frozen.pids"
-    : >"$W/frozen.pids"
 }
 
 # ------------------------------------------------------------ cordgate
@@ -244,13 +163,6 @@ start_cordgate() {
         CORDGATE_READ_TIMEOUT="${READ_TIMEOUT_S}s" \
         CORDGATE_LOG_FILE="$W/$name.log" \
         "$@" "$BIN" serve
-}
-
-# worker_pids MASTER: its children, sorted. (ps rather than child_pids of
-# tests/lib/common.sh, which reads each /proc entry with a process of its
-# own: seconds on a loaded machine, too slow to time a replacement.)
-worker_pids() {
-    ps -o pid= --ppid "$1" | awk '{ print $1 }' | sort -n
 }
 
 # restart_count: cordgate_worker_restarts_total summed over its reasons,
@@ -281,18 +193,6 @@ kib_to_mib() {
 
 # ------------------------------------------------------------ checks
 
-# load_verdict DIR: each failed assertion of load.mjs's verdict.
-load_verdict() {
-    local dir=$1 f
-    if [[ ! -s "$dir/summary.json" ]]; then
-        fail "the load wrote no summary (see $dir/load.out)"
-        return 0
-    fi
-    while IFS= read -r f; do
-        fail "$f"
-    done < <(jq -r '.verdict.failures[]?' "$dir/summary.json")
-}
-
 # load_figures DIR: the load's figures for the summary.
 load_figures() {
     local dir=$1
@@ -306,41 +206,9 @@ load_figures() {
     figure first_ok_ms "$(jq -r '.verdict.first_2xx_after_up_ms // "-"' "$dir/summary.json")"
 }
 
-# check_writes DIR PREFIX: every write load.mjs saw acknowledged (2xx) is a
-# row of the app's users, with the email it sent. Row by row: the sorted
-# (id, email) pairs acknowledged against those stored.
-check_writes() {
-    local dir=$1 prefix=$2 acked lost extra
-    jq -r '[.id, .email] | @tsv' "$dir/acked.ndjson" | LC_ALL=C sort -u >"$dir/acked.tsv"
-    psql_db -F $'\t' -v app="$APP_ID" -v prefix="$prefix" \
-        <<<"SELECT id, email FROM users WHERE app_id = :'app' AND starts_with(id, :'prefix') AND status = 'active';" |
-        LC_ALL=C sort -u >"$dir/stored.tsv"
-    acked=$(wc -l <"$dir/acked.tsv")
-    lost=$(LC_ALL=C comm -23 "$dir/acked.tsv" "$dir/stored.tsv" | tee "$dir/lost.tsv" | wc -l)
-    extra=$(LC_ALL=C comm -13 "$dir/acked.tsv" "$dir/stored.tsv" | wc -l)
-    log "writes: $acked acknowledged, $lost of them not in the database; $extra stored without an acknowledgement"
-    figure acked "$acked"
-    figure lost "$lost"
-    if ((acked < 2)); then
-        fail "only $acked writes were acknowledged: the load did not write"
-    fi
-    if ((lost > 0)); then
-        fail "$lost acknowledged writes are not in the database, e.g. $(head -n 3 "$dir/lost.tsv" | cut -f1 | paste -sd' ')"
-    fi
-}
-
 # ------------------------------------------------------------ scenarios
 # Each sc_NAME runs in a subshell under `set -e`, with SC its name and D its
 # own directory; what it starts it stops itself (scenario_cleanup).
-
-run_load() {
-    local dir=$1 seconds=$2 judge=$3 prefix=$4
-    node "$HERE/load.mjs" --url "$URL" --app-id "$APP_ID" \
-        --app-secret "$APP_SECRET" --connections "$CONNECTIONS" \
-        --seconds "$seconds" --timeout 10 --prefix "$prefix" \
-        --marks "$dir/marks" --judge "$judge" --deadline-ms "$DEADLINE_MS" \
-        --recovery-ms "$RECOVERY_MS" --out "$dir" >"$dir/load.out" 2>&1
-}
 
 # outage HOW: the database stopped (fast, immediate) or frozen under load.
 outage() {
@@ -359,9 +227,12 @@ outage() {
     case $how in
     fast | immediate)
         log "pg_ctl stop -m $how"
-        pg_ctl_as -m "$how" -w -t 30 stop >/dev/null
+        pg_ctl_at "$PGDIR" -m "$how" -w -t 30 stop >/dev/null
         ;;
-    frozen) pg_freeze ;;
+    frozen)
+        pg_freeze "$PGDIR" "$W/frozen.pids"
+        log "froze PostgreSQL: $(wc -l <"$W/frozen.pids") processes"
+        ;;
     esac
     sleep_until $((down + OUTAGE_SECONDS * 1000))
     case $how in
@@ -369,7 +240,7 @@ outage() {
         pg_start "$PGDIR" "$PG_PORT"
         ;;
     frozen)
-        pg_thaw
+        pg_thaw "$W/frozen.pids"
         log "resumed PostgreSQL"
         ;;
     esac
@@ -391,7 +262,7 @@ outage() {
     if [[ "$r0" != "$r1" ]]; then
         fail "cordgate_worker_restarts_total went from $r0 to $r1"
     fi
-    check_writes "$D" "$prefix"
+    check_writes "$D" "$prefix" "$PG_CONNINFO"
 }
 
 sc_fast() { outage fast; }
@@ -439,39 +310,15 @@ sc_kill() {
     figure restarts "$r0 -> $r1"
     mapfile -t now < <(worker_pids "$MAIN_PID")
     figure rss_kib "$(peak_rss_kib "${now[@]}")"
-    check_writes "$D" "$prefix"
+    check_writes "$D" "$prefix" "$PG_CONNINFO"
 }
 
 # apache_start PORT SITE: a private Apache (event MPM, threads enough for
-# every client of the test) that includes the rendered SITE. As root its
-# children run as nobody, which Apache requires.
-APACHE_PID=
+# every client of the test) that includes the rendered SITE.
 apache_start() {
-    local port=$1 site=$2 a=$D/apache user=
-    install -d -m 0755 "$a" "$a/logs"
-    if ((EUID == 0)); then
-        user="User nobody
-Group nogroup"
-        chown nobody:nogroup "$a/logs"
-    fi
-    cat >"$a/httpd.conf" <<EOF
-# Written by tests/reliability/run.sh.
-ServerRoot "$a"
-ServerName localhost
-Listen 127.0.0.1:$port
-PidFile "$a/httpd.pid"
-ErrorLog "$a/error.log"
-LogLevel warn
-Mutex file:$a default
-DefaultRuntimeDir "$a"
-$user
-LoadModule mpm_event_module  /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
-LoadModule mime_module       /usr/lib/apache2/modules/mod_mime.so
-LoadModule proxy_module      /usr/lib/apache2/modules/mod_proxy.so
-LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
-TypesConfig /etc/mime.types
+    local port=$1 site=$2 a=$D/apache
+    apache_conf_begin "$a" "$port" tests/reliability/run.sh proxy proxy_fcgi
+    cat >>"$a/httpd.conf" <<EOF
 # Room for every hostile client and the probes at once: Apache's own
 # threads are not what is under test.
 ServerLimit 4
@@ -481,21 +328,9 @@ ThreadsPerChild 64
 MinSpareThreads 64
 MaxSpareThreads 256
 MaxRequestWorkers 256
-LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
-<Directory />
-    Options FollowSymLinks
-    AllowOverride None
-    Require all denied
-</Directory>
-Define APACHE_LOG_DIR $a/logs
 Include "$site"
 EOF
-    apache2 -d "$a" -f "$a/httpd.conf" -t >"$a/check.out" 2>&1 || {
-        cat "$a/check.out" >&2
-        return 1
-    }
-    start_own apache "$a/apache.out" apache2 -d "$a" -f "$a/httpd.conf" -DFOREGROUND
-    APACHE_PID=$LAST_PID
+    apache_run "$a" start_own
     wait_http_200 "http://127.0.0.1:$port/healthz" 30 "$APACHE_PID" "$MAIN_PID"
 }
 
@@ -575,7 +410,7 @@ sc_json() {
 scenario_cleanup() {
     local i entry
     set +e
-    pg_thaw
+    pg_thaw "$W/frozen.pids"
     for ((i = ${#COMMON_STARTED[@]} - 1; i >= SC_BASE; i--)); do
         entry=${COMMON_STARTED[i]:-}
         [[ -n "$entry" ]] && stop_pid "${entry#*:}" 20
@@ -675,7 +510,7 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     if [[ -n "$W" && -d "$W" ]]; then
-        pg_thaw
+        pg_thaw "$W/frozen.pids"
         stop_all_started
         if [[ -s "$W/started.pids" ]]; then
             while read -r pid word; do
@@ -696,71 +531,30 @@ cleanup() {
                 show_tail "$f" 15
             done
         fi
-        # Sanitizer reports also where tests/run.sh's sanitizer check looks.
-        if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-            for f in "$W"/sanitizer-*; do
-                [[ -e "$f" ]] && cp -- "$f" "$CORDGATE_TEST_WORKDIR/"
-            done
-        fi
-        if ((OWN_WORK && !KEEP_WORK)); then
-            rm -rf -- "$W"
-        else
-            log "work directory kept: $W"
-        fi
+        stage_work_done
     fi
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+set_traps cleanup
 
 # ------------------------------------------------------------ set-up
 
 ensure_packages "${PACKAGES[@]}"
 command -v node >/dev/null || die "node (>= 18) is needed for load.mjs and slow.mjs"
 
-BIN=${CORDGATE_TEST_BIN:-$ROOT/build-test/cordgate}
-[[ -x "$BIN" ]] || die "no cordgate binary at $BIN (build it, or set CORDGATE_TEST_BIN)"
-
-if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-    W=$CORDGATE_TEST_WORKDIR/reliability
-    SUMMARY=$CORDGATE_TEST_WORKDIR/reliability-summary.txt
-    rm -rf -- "$W"
-    install -d -m 0755 "$W"
-else
-    W=$(mktemp -d /tmp/cordgate-reliability.XXXXXX)
-    OWN_WORK=1
-    SUMMARY=$W/reliability-summary.txt
-fi
-# PostgreSQL runs as postgres and Apache's children as nobody: both must
-# reach the work dir (cordgate's socket is in it).
-chmod 0755 "$W"
+cordgate_test_bin "$ROOT/build-test/cordgate"
+# Apache's children (nobody) must reach the work dir too: cordgate's socket
+# is in it.
+stage_workdir reliability
 : >"$W/started.pids"
-: >"$W/failures.txt"
-: >"$W/figures.tsv"
-: >"$W/frozen.pids"
-log "work dir: $W"
-
-# A developer's own CORDGATE_* settings must not reach the servers.
-while IFS= read -r var; do
-    case $var in
-    CORDGATE_TEST_*) ;;
-    *) unset "$var" ;;
-    esac
-done < <(compgen -e | grep '^CORDGATE_' || true)
+clear_cordgate_env 'CORDGATE_TEST_*'
 
 section "reliability: set-up"
 PGDIR=$W/pg
 pg_start_throwaway "$PGDIR" >/dev/null
 PG_UP=1
-CORDGATE_DATABASE_URL=$PG_CONNINFO "$BIN" migrate >"$W/migrate.log" 2>&1 || {
-    cat "$W/migrate.log" >&2
-    die "cordgate migrate failed"
-}
-APP_OUT=$(CORDGATE_DATABASE_URL=$PG_CONNINFO "$BIN" app create --name reliability)
-APP_ID=$(sed -n 's/^CORDGATE_APP_ID=//p' <<<"$APP_OUT")
-APP_SECRET=$(sed -n 's/^CORDGATE_APP_SECRET=//p' <<<"$APP_OUT")
-[[ -n "$APP_ID" && -n "$APP_SECRET" ]] || die "cordgate app create printed no app"
+cordgate_migrate "$PG_CONNINFO" "$W/migrate.log"
+cordgate_app_create "$PG_CONNINFO" reliability
 log "app $APP_ID"
 
 # Apache's children (nobody) connect to the socket: mode 0666.
@@ -778,11 +572,7 @@ nginx_conf_server "$NGX_PORT" "unix:$W/main.sock"
 nginx_conf_server "$NGX_STREAM_PORT" "unix:$W/main.sock" stream
 nginx_conf_server "$NGX_TCP_PORT" "127.0.0.1:$TCP_PORT"
 nginx_conf_end
-nginx_start "$W/nginx"
-URL=http://127.0.0.1:$NGX_PORT
-wait_http_200 "$URL/healthz" 60 "$MAIN_PID" "$NGINX_PID"
-mapfile -t W0 < <(worker_pids "$MAIN_PID")
-((${#W0[@]} == WORKERS)) || die "cordgate runs ${#W0[@]} workers, not $WORKERS"
+stage_nginx_up
 log "cordgate $MAIN_PID (workers ${W0[*]}) behind nginx at $URL; set-up took $((SECONDS - T_START))s"
 
 for sc in "${SCENARIOS[@]}"; do
@@ -804,12 +594,4 @@ fi
 if ((!OWN_WORK || KEEP_WORK)); then
     log "summary written to $SUMMARY"
 fi
-if [[ -s "$W/failures.txt" ]]; then
-    # tests/run.sh repeats these lines in its final summary.
-    if [[ -n "${CORDGATE_TEST_WORKDIR:-}" ]]; then
-        sed 's/^/reliability: /' "$W/failures.txt" | cut -c1-240 >>"$CORDGATE_TEST_WORKDIR/reasons"
-    fi
-    err "$(wc -l <"$W/failures.txt") assertions failed"
-    exit 1
-fi
-log "every assertion held"
+stage_verdict reliability
