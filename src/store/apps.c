@@ -218,16 +218,20 @@ app_delete(struct db *db, struct arena *a, int64_t deadline_ms, void *arg,
     d->out->sessions = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     if (d->out->name == NULL)
         return CG_ERR_INTERNAL;
-    /* Users, groups, memberships and sessions go by ON DELETE CASCADE; the
-     * member counts have no foreign key (sql/002), and the cascade's
-     * trigger may write some while it runs, so they go after it. */
+    /* Users, groups and memberships go by ON DELETE CASCADE; the member
+     * counts have no foreign key (sql/002), and the cascade's trigger may
+     * write some while it runs, so they go after it; nor have sessions
+     * (sql/005). */
     e = db_exec(db, a, deadline_ms, "DELETE FROM apps WHERE id = $1", 1, params,
                 NULL, NULL);
+    if (e == CG_ERR_OK)
+        e = db_exec(db, a, deadline_ms,
+                    "DELETE FROM group_member_counts WHERE app_id = $1", 1,
+                    params, NULL, NULL);
     if (e != CG_ERR_OK)
         return e;
-    return db_exec(db, a, deadline_ms,
-                   "DELETE FROM group_member_counts WHERE app_id = $1", 1,
-                   params, NULL, NULL);
+    return db_exec(db, a, deadline_ms, "DELETE FROM sessions WHERE app_id = $1",
+                   1, params, NULL, NULL);
 }
 
 enum cg_err

@@ -21,14 +21,18 @@ store_session_create(struct db *db, struct arena *a, int64_t deadline_ms,
     PGresult *res;
     enum cg_err e;
 
+    /* The app is checked by a plain read, not a foreign key (sql/005). */
     e = db_exec(db, a, deadline_ms,
                 "INSERT INTO sessions (app_id, expires_at) "
-                "VALUES ($1, now() + interval '24 hours') "
+                "SELECT $1, now() + interval '24 hours' "
+                "WHERE EXISTS (SELECT 1 FROM apps WHERE id = $1) "
                 "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', "
                 "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
                 1, params, NULL, &res);
     if (e != CG_ERR_OK)
         return e;
+    if (PQntuples(res) == 0)
+        return CG_ERR_PROJECT_NOT_FOUND; /* deleted since it was cached */
     *session_id = store_value(a, res, 0, 0);
     *expires = store_value(a, res, 0, 1);
     return *session_id && *expires ? CG_ERR_OK : CG_ERR_INTERNAL;

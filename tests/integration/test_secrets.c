@@ -816,6 +816,20 @@ Test(app_delete, its_tokens_and_data_go_other_apps_stay)
                  401, "%s", body);
     cr_assert_not_null(strstr(body, "project_not_found"), "%s", body);
     free(body);
+    /* So is a new session: no token for an app that is gone. */
+    {
+        char *tok = server_token(&a, NULL), req[4096];
+        struct it_response r;
+
+        snprintf(req, sizeof(req), "{\"signed_app_token\":\"%s\"}", tok);
+        it_http("POST", url("spare", "/v1/authorize"), req, strlen(req),
+                json_ct, &r);
+        it_assert_error(&r, 401, "project_not_found");
+        it_response_free(&r);
+        free(tok);
+        assert_sql("0", "SELECT count(*) FROM sessions WHERE app_id = '%s'",
+                   a.id);
+    }
     p[0] =
         (struct probe){"spare", "/v1/verify", gone, 401, "project_not_found"};
     p[1] =

@@ -73,7 +73,8 @@ const SQL = {
   setting: 'SELECT value FROM settings WHERE key = $1',
   sessionCreate:
     "INSERT INTO sessions (app_id, expires_at) " +
-    "VALUES ($1, now() + interval '24 hours') " +
+    "SELECT $1, now() + interval '24 hours' " +
+    'WHERE EXISTS (SELECT 1 FROM apps WHERE id = $1) ' +
     "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', " +
     "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS expires",
   sessionGet:
@@ -221,6 +222,10 @@ async function main() {
       }
       const s = (await pool.query({ name: 'sessionCreate',
         text: SQL.sessionCreate, values: [a.id] })).rows[0];
+      if (!s) {
+        return res.status(401).json({ error: 'project_not_found',
+          message: 'Platform project not found.' });
+      }
       const access_token = jwt.sign({ session_id: s.id }, accessSecret, {
         algorithm: 'HS512', expiresIn: '24h' });
       res.json({ access_token, expires: s.expires });

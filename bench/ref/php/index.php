@@ -54,7 +54,8 @@ const SQL = [
         . "WHERE m.app_id = u.app_id AND m.user_id = u.id AND g.status = 'active'), "
         . "'[]')::text FROM users u WHERE u.app_id = \$1 AND u.id = \$2",
     'session_create' => "INSERT INTO sessions (app_id, expires_at) "
-        . "VALUES (\$1, now() + interval '24 hours') "
+        . "SELECT \$1, now() + interval '24 hours' "
+        . "WHERE EXISTS (SELECT 1 FROM apps WHERE id = \$1) "
         . "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', "
         . "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
     'session_get' => 'SELECT a.id, a.name, a.secret, s.expires_at IS NULL, '
@@ -278,7 +279,11 @@ function authorize(): void
         fail(401, 'invalid_project_token', 'invalid signature');
         return;
     }
-    $s = query('session_create', [$app['id']])[0];
+    $s = query('session_create', [$app['id']])[0] ?? null;
+    if ($s === null) {
+        fail(401, 'project_not_found', 'Platform project not found.');
+        return;
+    }
     $now = time();
     reply(200, [
         'access_token' => jwt_sign(['session_id' => $s[0], 'iat' => $now, 'exp' => $now + 86400],
