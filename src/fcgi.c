@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -108,6 +109,9 @@ fcgi_http_source(struct FCGX_Request *req)
     return (struct http_source){fcgx_param, fcgx_read, req};
 }
 
+/* The memfd keeps at most about this much that libfcgi has read. */
+#define FEED_KEEP (64u << 10)
+
 /* Take the next checked bytes of f's connection into its memfd: 1 when
  * more may come, 0 when nothing more will be taken (the end of the
  * request, of the connection, the read deadline), -1 on bad records. */
@@ -118,16 +122,30 @@ feed_more(struct fcgi_feed *f)
     enum fcgi_guard_status st;
     size_t used, off;
     ssize_t n;
+    off_t at;
 
     if (f->ended)
         return f->rejected ? -1 : 0;
-    /* All libfcgi was given is read: the memfd starts again. */
-    if (f->wpos > 0 && lseek(f->memfd, 0, SEEK_CUR) == (off_t)f->wpos) {
+    /* What libfcgi has read is let go: all of it, the memfd then starts
+     * again, or its whole pages once there are FEED_KEEP of them. */
+    at = lseek(f->memfd, 0, SEEK_CUR);
+    if (at < 0) {
+        f->ended = true;
+        return 0;
+    }
+    if (f->wpos > 0 && (size_t)at == f->wpos) {
         if (ftruncate(f->memfd, 0) != 0 || lseek(f->memfd, 0, SEEK_SET) != 0) {
             f->ended = true;
             return 0;
         }
-        f->wpos = 0;
+        f->wpos = f->dropped = 0;
+    } else if ((size_t)at - f->dropped >= FEED_KEEP) {
+        size_t upto = (size_t)at & ~(size_t)(FEED_KEEP - 1);
+
+        if (upto > f->dropped &&
+            fallocate(f->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      (off_t)f->dropped, (off_t)(upto - f->dropped)) == 0)
+            f->dropped = upto;
     }
     for (;;) {
         n = recv(f->sock, f->buf, f->bufsize, MSG_PEEK);
