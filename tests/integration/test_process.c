@@ -864,6 +864,18 @@ Test(process, libfcgi_bug_inputs_are_closed_unanswered)
         }
     }
     assert_same_worker_answers(worker, "after the inputs");
+    /* Each counted; no restart. */
+    {
+        struct it_response r;
+
+        it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
+        cr_assert(strstr(r.body, "cordgate_fastcgi_rejected_total 7\n"), "%s",
+                  r.body);
+        cr_assert(strstr(r.body, "cordgate_worker_restarts_total{reason="
+                                 "\"killed\"} 0\n"),
+                  "%s", r.body);
+        it_response_free(&r);
+    }
 }
 
 /* The GET_VALUES record after more of a real request's body than the
