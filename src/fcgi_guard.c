@@ -36,9 +36,11 @@ header(struct fcgi_guard *g)
     }
     if (id != g->id)
         return -1;
-    /* libfcgi takes it as the end of the stream being read, and reads
-     * nothing more of the request (nor its content). */
-    if (type == FCGI_ABORT_REQUEST) {
+    /* In the body libfcgi takes it as the end of the stream being read,
+     * and reads nothing more of the request (nor its content).  Not in the
+     * parameters: it then ends them without an error, and reads on past it
+     * as the body. */
+    if (type == FCGI_ABORT_REQUEST && g->phase == FCGI_GUARD_STDIN) {
         g->last = true;
         return 0;
     }

@@ -15,7 +15,8 @@
  * What a web server sends for one request, and nothing else: BEGIN_REQUEST
  * (a non-zero request id, 8 bytes, no padding), PARAMS records of that id
  * up to the empty one (without padding), then STDIN records up to the
- * empty one, or an ABORT_REQUEST of that id, which ends the request.  All
+ * empty one, or an ABORT_REQUEST of that id among them (not among the
+ * parameters: libfcgi would read on past it), which ends the request.  All
  * records are of version 1.  The parameters' name and value lengths must
  * each lie within the parameters stream, which is at most
  * FCGI_GUARD_PARAMS_MAX.  Anything else is refused: a management record

@@ -838,6 +838,7 @@ assert_same_worker_answers(pid_t worker, const char *what)
 Test(process, libfcgi_bug_inputs_are_closed_unanswered)
 {
     static const char *const inputs[] = {
+        "libfcgi-abort-in-params-mgmt-leak",
         "libfcgi-bad-version-desync",
         "libfcgi-begin-padding-mgmt-leak",
         "libfcgi-get-values-overflow",
@@ -869,7 +870,7 @@ Test(process, libfcgi_bug_inputs_are_closed_unanswered)
         struct it_response r;
 
         it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
-        cr_assert(strstr(r.body, "cordgate_fastcgi_rejected_total 7\n"), "%s",
+        cr_assert(strstr(r.body, "cordgate_fastcgi_rejected_total 8\n"), "%s",
                   r.body);
         cr_assert(strstr(r.body, "cordgate_worker_restarts_total{reason="
                                  "\"killed\"} 0\n"),

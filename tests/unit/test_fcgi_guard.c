@@ -144,7 +144,7 @@ Test(fcgi_guard, what_no_web_server_sends_is_bad)
     size_t used, n, bad;
     int k;
 
-    for (k = 0; k < 12; k++) {
+    for (k = 0; k < 13; k++) {
         memset(&s, 0, sizeof(s));
         bad = 0;
         switch (k) {
@@ -211,6 +211,11 @@ Test(fcgi_guard, what_no_web_server_sends_is_bad)
             break;
         case 11: /* BEGIN_REQUEST of 16 bytes */
             record(&s, 1, 1, "1234567812345678", 16, 0);
+            break;
+        case 12: /* ABORT_REQUEST among the parameters */
+            begin(&s, 1);
+            bad = s.len;
+            record(&s, 2, 1, "", 0, 0);
             break;
         }
         cr_assert_eq(check_all(&s, &used), FCGI_GUARD_BAD, "case %d", k);
