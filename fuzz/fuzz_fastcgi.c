@@ -8,15 +8,17 @@
  * back, so that nothing can block: a truncated record is the end of the
  * stream.  The database is one that never answers, as in fuzz_request.
  *
- * Three bugs of libfcgi 2.4.2's own were found here
- * (fuzz/corpus/fastcgi/libfcgi-*), and filter_stream() keeps them out so
- * that the fuzzing goes on past them: it leaks 48 bytes for each
- * management record (request id 0) of an unknown type; an FCGI_GET_VALUES
- * record that names FCGI_MAX_CONNS four times overflows a 64-byte buffer
- * on its stack (the worker aborts); and it mallocs the int sum of a
- * parameter's two lengths before reading them, so two lengths near 2^31
- * overflow it (the worker aborts) and one allocates 2 GiB.  No web server
- * sends such records; whoever can connect to the socket can.
+ * The bytes go as the worker lets them reach libfcgi: checked first by
+ * the guard (fcgi_guard.h); a request all there and fine is read by
+ * libfcgi from the connection (the worker's READY_ALL), any other through
+ * the worker's feed (src/fcgi.c), which reads and checks the records before
+ * libfcgi gets them, and gives up unanswered on the first that is not a web
+ * server's.  The three bugs of libfcgi 2.4.2's own that this target found
+ * (fuzz/corpus/fastcgi/libfcgi-*: a leak of 48 bytes per management record
+ * of an unknown type, a 64-byte stack buffer overflowed by an
+ * FCGI_GET_VALUES record naming FCGI_MAX_CONNS four times, a malloc of the
+ * int sum of a parameter's two lengths) are so out of reach, as in the
+ * worker, and those inputs are regression inputs.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -37,6 +39,7 @@
 #include "cordgate/context.h"
 #include "cordgate/db.h"
 #include "cordgate/fcgi.h"
+#include "cordgate/fcgi_guard.h"
 #include "cordgate/http.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
@@ -178,11 +181,13 @@ peer_wait(void)
     pthread_mutex_unlock(&peer_lock);
 }
 
-/* What a worker's serve_one() does with a request libfcgi has read. */
+/* What a worker's serve_one() does with a request libfcgi has read
+ * (through feed when not NULL). */
 static void
-serve(FCGX_Request *req)
+serve(FCGX_Request *req, struct fcgi_feed *feed)
 {
-    struct http_source src = fcgi_http_source(req);
+    struct http_source src =
+        feed != NULL ? fcgi_feed_source(feed) : fcgi_http_source(req);
     struct request r;
     struct buf out;
     enum cg_err e;
@@ -196,6 +201,11 @@ serve(FCGX_Request *req)
     else
         router_set_error(&r, e);
     check(r.status >= 200 && r.status <= 599);
+    if (feed != NULL) {
+        fcgi_feed_stop(feed, false);
+        if (feed->rejected)
+            return; /* closed unanswered */
+    }
     buf_init(&out, arena, HTTP_MAX_RESPONSE + 65536);
     check(http_response_serialize(&r, &out) == 0);
     check(out.len > 8 && memcmp(out.data, "Status: ", 8) == 0);
@@ -203,144 +213,16 @@ serve(FCGX_Request *req)
     FCGX_PutStr(out.data, (int)out.len, req->out);
 }
 
-/* Parameter lengths are capped at this. */
-#define MAX_PARAM 65536
-
-/* Where a parameter's lengths are, in the request's PARAMS contents. */
-struct params_scan {
-    int state;      /* 0, 1: the name's, the value's length next; 2: bytes */
-    uint8_t *at[4]; /* the bytes of the length being read (a record may
-                       end inside it) */
-    int have, need; /* bytes of it read, and needed */
-    uint32_t name;
-    size_t skip; /* name and value bytes still to pass */
-};
-
-/* One byte of PARAMS content, which may be part of a length to cap. */
-static void
-params_byte(struct params_scan *ps, uint8_t *b)
-{
-    uint32_t n;
-
-    if (ps->state == 2) {
-        if (--ps->skip == 0)
-            ps->state = 0;
-        return;
-    }
-    if (ps->have == 0)
-        ps->need = *b & 0x80 ? 4 : 1;
-    ps->at[ps->have++] = b;
-    if (ps->have < ps->need)
-        return;
-    ps->have = 0;
-    if (ps->need == 1) {
-        n = *ps->at[0];
-    } else {
-        n = (uint32_t)(*ps->at[0] & 0x7f) << 24 | (uint32_t)*ps->at[1] << 16 |
-            (uint32_t)*ps->at[2] << 8 | *ps->at[3];
-        if (n > MAX_PARAM) {
-            n = MAX_PARAM;
-            *ps->at[0] = 0x80;
-            *ps->at[1] = (uint8_t)(n >> 16);
-            *ps->at[2] = (uint8_t)(n >> 8);
-            *ps->at[3] = (uint8_t)n;
-        }
-    }
-    if (ps->state == 0) {
-        ps->name = n;
-        ps->state = 1;
-        return;
-    }
-    ps->skip = (size_t)ps->name + n;
-    ps->state = ps->skip > 0 ? 2 : 0;
-}
-
-/* Where libfcgi is in a request's records. */
-enum phase { BEGIN, PARAMS, STDIN, DONE };
-
-/*
- * data as the web server's end sends it, into out (of size bytes); returns
- * the length.  Management records are dropped and the request's parameter
- * lengths capped, so the records must be followed as libfcgi 2.4.2 follows
- * them (fcgiapp.c ProcessHeader, FillBuffProc): a header it refuses (bad
- * version, a BEGIN_REQUEST without a request id or 8 bytes, the current
- * request's record of the wrong type) ends the stream being read, and as
- * it then resets its reader without skipping the record, whatever the
- * header announced is read as headers; so is the padding of the first
- * BEGIN_REQUEST and of a stream's empty last record, which this drops.
- * Bytes after the request's last record, or the last whole header, go as
- * they are.
- */
-static size_t
-filter_stream(const uint8_t *data, size_t size, uint8_t *out)
-{
-    struct params_scan ps = {0};
-    enum phase phase = BEGIN;
-    unsigned request_id = 0;
-    size_t i = 0, n = 0;
-
-    while (size - i >= 8 && phase != DONE) {
-        uint8_t version = data[i], type = data[i + 1];
-        unsigned id = (unsigned)data[i + 2] << 8 | data[i + 3];
-        size_t clen = (size_t)data[i + 4] << 8 | data[i + 5];
-        size_t pad = data[i + 6], k;
-        bool refused, ends = false;
-
-        /* As announced, however many bytes follow. */
-        refused = version != 1 || (type == 1 && (id == 0 || clen != 8)) ||
-                  (type != 1 && id != 0 && id == request_id &&
-                   type != (phase == PARAMS ? 4 : 5));
-        if (clen > size - i - 8)
-            clen = size - i - 8;
-        if (pad > size - i - 8 - clen)
-            pad = size - i - 8 - clen;
-        if (refused) {
-            memcpy(out + n, data + i, 8);
-            n += 8;
-            i += 8;
-            if (phase == BEGIN || phase == STDIN)
-                phase = DONE;
-            else
-                phase = STDIN;
-            continue;
-        }
-        if (type != 1 && id == 0) {
-            i += 8 + clen + pad;
-            continue;
-        }
-        memcpy(out + n, data + i, 8 + clen);
-        if (type == 1 && phase == BEGIN) {
-            request_id = id;
-            phase = PARAMS;
-            ends = true; /* its padding is not skipped */
-        } else if (type != 1 && id == request_id && phase != BEGIN) {
-            if (phase == PARAMS)
-                for (k = 0; k < clen; k++)
-                    params_byte(&ps, out + n + 8 + k);
-            if (clen == 0) {
-                ends = true;
-                phase = phase == PARAMS ? STDIN : DONE;
-            }
-        }
-        if (ends) {
-            out[n + 6] = 0;
-        } else {
-            memcpy(out + n + 8 + clen, data + i + 8 + clen, pad);
-            n += pad;
-        }
-        n += 8 + clen;
-        i += 8 + clen + pad;
-    }
-    memcpy(out + n, data + i, size - i);
-    return n + size - i;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *stream = malloc(size + 1);
-    struct peer p = {.data = stream};
+    static char scratch[16 << 10];
+    struct peer p = {.data = data, .size = size};
+    struct fcgi_feed feed;
+    struct fcgi_guard guard;
     FCGX_Request req;
+    size_t used;
+    bool all;
     int fds[2];
 
     if (arena == NULL) {
@@ -350,8 +232,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(pthread_create(&thread, NULL, peer_thread, NULL) == 0);
         check(pthread_detach(thread) == 0);
     }
-    check(stream != NULL);
-    p.size = filter_stream(data, size, stream);
+    /* The worker's conn_ready, on the whole input. */
+    fcgi_guard_init(&guard);
+    all = fcgi_guard_check(&guard, data, size, &used) == FCGI_GUARD_END;
     check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
     p.fd = fds[1];
     peer_start(&p);
@@ -364,15 +247,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(FCGX_InitRequest(&req, -1, 0) == 0);
     req.ipcFd = fds[0];
     req.keepConnection = 1;
-    if (FCGX_Accept_r(&req) >= 0) {
-        serve(&req);
-        req.keepConnection = 0;
-        /* Ends the answer and closes the connection. */
-        FCGX_Finish_r(&req);
-        arena_reset(arena);
+    if (all) {
+        if (FCGX_Accept_r(&req) >= 0) {
+            serve(&req, NULL);
+            req.keepConnection = 0;
+            /* Ends the answer and closes the connection. */
+            FCGX_Finish_r(&req);
+            arena_reset(arena);
+        }
+    } else if (fcgi_feed_start(&feed, &req, fds[0], scratch, sizeof(scratch)) ==
+               0) {
+        if (FCGX_Accept_r(&req) < 0) {
+            fcgi_feed_stop(&feed, true);
+        } else {
+            serve(&req, &feed);
+            if (!feed.rejected) {
+                req.keepConnection = 0;
+                FCGX_Finish_r(&req);
+            }
+            arena_reset(arena);
+        }
     }
     FCGX_Free(&req, 1);
     peer_wait();
-    free(stream);
     return 0;
 }

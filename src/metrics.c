@@ -40,6 +40,7 @@ struct metrics {
     uint64_t db_errors;
     uint64_t workers;
     uint64_t connections;
+    uint64_t rejected;
     uint64_t kept; /* a gauge: adds of -1 wrap */
     uint64_t sessions_purged;
     /* Not a metric: when the host's next session purge is due
@@ -122,6 +123,13 @@ metrics_count_connection(struct metrics *m)
 {
     if (m != NULL)
         add(&m->connections, 1);
+}
+
+void
+metrics_count_fastcgi_rejected(struct metrics *m)
+{
+    if (m != NULL)
+        add(&m->rejected, 1);
 }
 
 void
@@ -306,6 +314,11 @@ metrics_render(struct metrics *m, struct buf *out)
                       "connections kept open for the next request.\n"
                       "# TYPE cordgate_fastcgi_connections_kept gauge\n"
                       "cordgate_fastcgi_connections_kept %llu\n"
+                      "# HELP cordgate_fastcgi_rejected_total FastCGI "
+                      "connections closed unanswered: records no web server "
+                      "sends.\n"
+                      "# TYPE cordgate_fastcgi_rejected_total counter\n"
+                      "cordgate_fastcgi_rejected_total %llu\n"
                       "# HELP cordgate_sessions_purged_total Expired and "
                       "revoked sessions deleted by this host.\n"
                       "# TYPE cordgate_sessions_purged_total counter\n"
@@ -314,5 +327,6 @@ metrics_render(struct metrics *m, struct buf *out)
                       (unsigned long long)get(&m->workers),
                       (unsigned long long)get(&m->connections),
                       (unsigned long long)get(&m->kept),
+                      (unsigned long long)get(&m->rejected),
                       (unsigned long long)get(&m->sessions_purged));
 }

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,6 +24,7 @@
 #include "cordgate/context.h"
 #include "cordgate/db.h"
 #include "cordgate/fcgi.h"
+#include "cordgate/fcgi_guard.h"
 #include "cordgate/http.h"
 #include "cordgate/log.h"
 #include "cordgate/metrics.h"
@@ -95,6 +95,7 @@ struct worker {
     unsigned flags;
     uint64_t id_state;
     int epfd, sigfd, listen_fd;
+    struct fcgi_feed feed; /* the request being read through a memfd */
     char peek[PEEK_MAX];
 };
 
@@ -124,12 +125,23 @@ set_request_id(struct worker *w, FCGX_Request *req, struct request *r)
              (unsigned long long)(w->id_state * 0x2545F4914F6CDD1DULL));
 }
 
-/* Answer the request read into req; true when its connection is out of
- * step (a body cut off, or not all received) and must end after this. */
-static bool
-serve_one(struct worker *w, FCGX_Request *req)
+/* A connection whose records are not a web server's is closed unanswered. */
+static void
+count_rejected(struct worker *w)
 {
-    struct http_source src = fcgi_http_source(req);
+    log_info("a FastCGI connection sent records no web server sends: "
+             "closing it unanswered");
+    metrics_count_fastcgi_rejected(w->ctx.metrics);
+}
+
+/* Answer the request read into req (through feed, when not NULL); true
+ * when its connection is out of step (a body cut off, or not all
+ * received) and must end after this. */
+static bool
+serve_one(struct worker *w, FCGX_Request *req, struct fcgi_feed *feed)
+{
+    struct http_source src =
+        feed != NULL ? fcgi_feed_source(feed) : fcgi_http_source(req);
     struct request r;
     struct buf response;
     size_t route;
@@ -149,6 +161,14 @@ serve_one(struct worker *w, FCGX_Request *req)
     } else {
         route = router_route_count();
         router_set_error(&r, e);
+    }
+    if (feed != NULL) {
+        /* The answer goes to the connection. */
+        fcgi_feed_stop(feed, false);
+        if (feed->rejected) {
+            log_set_request_id(NULL);
+            return true;
+        }
     }
     buf_init(&response, w->arena, HTTP_MAX_RESPONSE + 65536);
     if (http_response_serialize(&r, &response) != 0) {
@@ -289,20 +309,29 @@ last_request(const struct worker *w)
 enum answered { ANSWERED_CLOSED, ANSWERED_KEPT, ANSWERED_LINGERING };
 
 /*
- * Answer the request read into req, then keep its connection when the web
- * server asked for that and keep is set, else close it.  A connection out of
- * step is half-closed instead, when linger is set, to be drained (conn_linger)
- * by the caller; else closed.
+ * Answer the request read into req (through feed, when not NULL), then keep
+ * its connection when the web server asked for that and keep is set, else
+ * close it.  A connection out of step is half-closed instead, when linger is
+ * set, to be drained (conn_linger) by the caller; else closed.  One whose
+ * records turned out not to be a web server's is closed unanswered.
  */
 static enum answered
-answer(struct worker *w, FCGX_Request *req, int keep, bool linger)
+answer(struct worker *w, FCGX_Request *req, struct fcgi_feed *feed, int keep,
+       bool linger)
 {
     bool out_of_step;
 
     if (!keep)
         req->keepConnection = 0;
-    out_of_step = serve_one(w, req);
+    out_of_step = serve_one(w, req, feed);
     fcgi_deadline_disarm();
+    if (feed != NULL && feed->rejected) {
+        count_rejected(w);
+        /* Not FCGX_Finish_r: it would end the answer. */
+        FCGX_Free(req, 1);
+        arena_reset(w->arena);
+        return ANSWERED_CLOSED;
+    }
     if (out_of_step && linger) {
         /* libfcgi would close it (the body read failed): it stays open,
          * its end of the answer is sent, and no more is read from it. */
@@ -383,62 +412,87 @@ conn_answered(struct worker *w, struct conn *c, enum answered how)
     }
 }
 
-enum ready { READY_NOT_YET, READY_ALL, READY_FAST, READY_GONE };
+enum ready { READY_NOT_YET, READY_ALL, READY_FAST, READY_GONE, READY_BAD };
 
 /*
  * Is the next request on fd all in the socket buffer?  FastCGI records are
- * read without taking them: BEGIN_REQUEST, the parameters up to their empty
- * record, the body up to its empty record.  Anything else (a management
- * record, a second request id) is left for libfcgi to deal with, at once.
+ * read without taking them and checked (fcgi_guard.h): BEGIN_REQUEST, the
+ * parameters up to their empty record, the body up to its empty record (or
+ * an ABORT_REQUEST).  Anything else is not a web server's (READY_BAD).
+ * libfcgi reads a request's records up to its end and no further, so when
+ * all are here and checked (READY_ALL) it reads them from the connection;
+ * else from the records the worker reads and checks for it (fcgi_feed).
  */
 static enum ready
 conn_ready(struct worker *w, int fd)
 {
-    const unsigned char *p = (const unsigned char *)w->peek;
     ssize_t n = recv(fd, w->peek, sizeof(w->peek), MSG_PEEK | MSG_DONTWAIT);
-    size_t pos = 0;
+    struct fcgi_guard g;
+    size_t used;
 
     if (n < 0)
         return errno == EAGAIN || errno == EINTR ? READY_NOT_YET : READY_GONE;
     if (n == 0)
         return READY_GONE;
-    while (pos + FCGI_HEADER_LEN <= (size_t)n) {
-        const unsigned char *h = p + pos;
-        size_t clen = (size_t)h[4] << 8 | h[5], plen = h[6];
-
-        if (pos + FCGI_HEADER_LEN + clen + plen > (size_t)n)
-            break;
-        switch (h[1]) {
-        case FCGI_BEGIN_REQUEST:
-        case FCGI_PARAMS:
-            break;
-        case FCGI_STDIN:
-            if (clen == 0)
-                return READY_ALL;
-            break;
-        default:
-            return READY_FAST;
-        }
-        pos += FCGI_HEADER_LEN + clen + plen;
+    fcgi_guard_init(&g);
+    switch (fcgi_guard_check(&g, (const unsigned char *)w->peek, (size_t)n,
+                             &used)) {
+    case FCGI_GUARD_END:
+        return READY_ALL;
+    case FCGI_GUARD_BAD:
+        return READY_BAD;
+    default:
+        return (size_t)n >= sizeof(w->peek) ? READY_FAST : READY_NOT_YET;
     }
-    return (size_t)n >= sizeof(w->peek) ? READY_FAST : READY_NOT_YET;
+}
+
+/*
+ * Read, through the worker's feed, and answer the request on req (its
+ * connection's descriptor in ipcFd), under the read deadline armed or
+ * passed.  Returns how it was answered; ANSWERED_CLOSED also when it was
+ * closed unanswered (its parameters did not all come, or its records were
+ * not a web server's).
+ */
+static enum answered
+serve_fed(struct worker *w, FCGX_Request *req, int keep, bool linger)
+{
+    struct fcgi_feed *f = &w->feed;
+
+    if (fcgi_feed_start(f, req, req->ipcFd, w->peek, sizeof(w->peek)) != 0) {
+        fcgi_deadline_disarm();
+        if (f->rejected)
+            count_rejected(w);
+        FCGX_Free(req, 1);
+        return ANSWERED_CLOSED;
+    }
+    /* On a bad record libfcgi closes the memfd and returns < 0 (there is no
+     * listening socket to accept another from). */
+    if (FCGX_Accept_r(req) < 0) {
+        fcgi_deadline_disarm();
+        fcgi_feed_stop(f, true);
+        FCGX_Free(req, 1);
+        return ANSWERED_CLOSED;
+    }
+    return answer(w, req, f, keep, linger);
 }
 
 /* Read and answer the request waiting on slot c. */
 static void
 conn_serve(struct worker *w, struct conn *c, enum ready how, int keep)
 {
-    if (how != READY_ALL)
+    if (how != READY_ALL) {
         fcgi_deadline_arm(c->deadline_ms);
+        conn_answered(w, c, serve_fed(w, &c->req, keep, true));
+        return;
+    }
     /* On EOF or a bad record libfcgi closes the connection and returns < 0
      * (a slot has no listening socket to accept another from); after an
      * answer without keep, FCGX_Finish_r closed it. */
     if (FCGX_Accept_r(&c->req) < 0) {
-        fcgi_deadline_disarm();
         conn_release(w, c);
         return;
     }
-    conn_answered(w, c, answer(w, &c->req, keep, true));
+    conn_answered(w, c, answer(w, &c->req, NULL, keep, true));
 }
 
 /* Something arrived on slot c: the request is served once it is all here. */
@@ -455,6 +509,9 @@ conn_event(struct worker *w, struct conn *c, int keep)
     }
     how = conn_ready(w, c->req.ipcFd);
     if (how == READY_GONE) {
+        conn_release(w, c);
+    } else if (how == READY_BAD) {
+        count_rejected(w);
         conn_release(w, c);
     } else if (how != READY_NOT_YET) {
         if (c->deadline_ms == 0)
@@ -491,12 +548,7 @@ conn_expire(struct worker *w, struct conn *c)
         return;
     }
     fcgi_deadline_passed(true);
-    if (FCGX_Accept_r(&c->req) < 0) {
-        fcgi_deadline_passed(false);
-        conn_release(w, c);
-        return;
-    }
-    conn_answered(w, c, answer(w, &c->req, 0, true));
+    conn_answered(w, c, serve_fed(w, &c->req, 0, true));
     fcgi_deadline_passed(false);
 }
 
@@ -564,8 +616,7 @@ read_blocking(struct worker *w, int fd)
     w->fresh.listen_sock = -1;
     w->fresh.keepConnection = 1; /* see serve_new */
     fcgi_deadline_arm(clock_mono_ms() + w->cfg->read_timeout_ms);
-    if (FCGX_Accept_r(&w->fresh) >= 0)
-        (void)answer(w, &w->fresh, 0, false);
+    (void)serve_fed(w, &w->fresh, 0, false);
     fcgi_deadline_disarm();
     FCGX_Free(&w->fresh, 1);
     w->fresh.ipcFd = -1;

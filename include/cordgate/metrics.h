@@ -27,6 +27,9 @@ void metrics_count_restart(struct metrics *m, enum worker_exit why);
 void metrics_count_db_error(struct metrics *m);
 /* A FastCGI connection accepted. */
 void metrics_count_connection(struct metrics *m);
+/* A FastCGI connection closed unanswered: its records were not a web
+ * server's (fcgi_guard.h). */
+void metrics_count_fastcgi_rejected(struct metrics *m);
 /* Connections kept open for the web server (FCGI_KEEP_CONN): +1 or -1. */
 void metrics_add_kept(struct metrics *m, int delta);
 void metrics_set_workers(struct metrics *m, unsigned long n);

@@ -1,5 +1,6 @@
 /* The process model: respawn, drain, recycle, reload, config errors. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "cordgate/compiler.h"
 #include "harness.h"
 
 static pid_t master;
@@ -707,4 +709,250 @@ Test(process, request_deadline_starts_after_the_body)
     fcgi_stdin(fd, NULL, 0);
     cr_assert_eq(fcgi_answer(fd, 3000, body, sizeof(body)), 200, "%s", body);
     close(fd);
+}
+
+/* A file of the fuzz corpus, whole, into buf; its length. */
+static size_t
+corpus_file(const char *name, unsigned char *buf, size_t size)
+{
+    char path[1024];
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/fuzz/corpus/fastcgi/%s",
+             CORDGATE_SOURCE_DIR, name);
+    f = fopen(path, "rb");
+    cr_assert(f != NULL, "%s", path);
+    n = fread(buf, 1, size, f);
+    cr_assert(n > 0 && n < size, "%s", path);
+    fclose(f);
+    return n;
+}
+
+/* Sent whatever the other end takes of it (it may close at once). */
+static void
+send_what_goes(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+        if (k <= 0)
+            return;
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/* Whether fd was closed within ms with nothing of an answer on it: no
+ * record of type STDOUT (6), END_REQUEST (3) or a management answer. */
+static int
+closed_unanswered(int fd, int ms)
+{
+    unsigned char in[4096];
+    size_t got = 0;
+    long long end = it_now_ms() + ms;
+
+    while (it_now_ms() < end) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        ssize_t k;
+
+        if (poll(&pfd, 1, 50) != 1)
+            continue;
+        k = recv(fd, in, sizeof(in), 0);
+        if (k <= 0)
+            return got == 0;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+/* The worker's resident set, from /proc, in KiB. */
+static long
+rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    cr_assert(f != NULL);
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* The one worker of a fresh cordgate on the spare socket, once it answers. */
+static pid_t
+start_one_worker(void)
+{
+    static const char *const env[] = {"CORDGATE_WORKERS=1",
+                                      "CORDGATE_READ_TIMEOUT=1s", NULL};
+    struct it_response r;
+    pid_t worker[64];
+
+    master = it_start_cordgate(it_env("CORDGATE_TEST_SPARE_SOCKET"), env);
+    it_http("GET", spare("/healthz"), NULL, 0, NULL, &r); /* it is up */
+    cr_assert_eq(r.status, 200);
+    it_response_free(&r);
+    cr_assert_eq(wait_for_workers(master, 1, worker, 5000), 1);
+    return worker[0];
+}
+
+/* The worker is still the one that was, and answers a request straight,
+ * one read through the worker's checks (a body past what it looks at at
+ * once), and one through the web server. */
+static void
+assert_same_worker_answers(pid_t worker, const char *what)
+{
+    struct it_response r;
+    pid_t now[64];
+    int fd;
+
+    cr_assert_eq(wait_for_workers(master, 1, now, 2000), 1);
+    cr_assert_eq(now[0], worker, "%s: the worker was replaced", what);
+    fd = fcgi_connect();
+    cr_assert_eq(fcgi_exchange(fd, 0, "GET", "/healthz", 0), 200, "%s", what);
+    close(fd);
+    fd = fcgi_connect();
+    cr_assert_eq(fcgi_exchange(fd, 1, "GET", "/healthz", 30000), 200, "%s",
+                 what);
+    cr_assert_eq(fcgi_exchange(fd, 0, "GET", "/healthz", 0), 200, "%s", what);
+    close(fd);
+    it_http("GET", spare("/healthz"), NULL, 0, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", what);
+    it_response_free(&r);
+    cr_assert_eq(it_children(master, now, 64), 1);
+    cr_assert_eq(now[0], worker, "%s: the worker was replaced", what);
+}
+
+/*
+ * libfcgi 2.4.2's own bugs, found by fuzz_fastcgi (fuzz/corpus/fastcgi/
+ * libfcgi-*: a GET_VALUES record overflowing its stack, parameter lengths
+ * whose sum overflows, a leak per unknown management record, and the
+ * misread records that lead there) are out of reach of whoever connects:
+ * each connection is closed unanswered and the one worker lives on.
+ */
+Test(process, libfcgi_bug_inputs_are_closed_unanswered)
+{
+    static const char *const inputs[] = {
+        "libfcgi-abort-in-params-mgmt-leak",
+        "libfcgi-bad-version-desync",
+        "libfcgi-begin-padding-mgmt-leak",
+        "libfcgi-get-values-overflow",
+        "libfcgi-param-length-after-second-begin",
+        "libfcgi-param-length-overflow",
+        "libfcgi-truncated-bad-begin-desync",
+        "libfcgi-unknown-type-leak",
+    };
+    static unsigned char data[1 << 16];
+    pid_t worker = start_one_worker(), now[64];
+    size_t n, i;
+    int fd;
+
+    for (i = 0; i < CG_ARRAY_LEN(inputs); i++) {
+        n = corpus_file(inputs[i], data, sizeof(data));
+        fd = fcgi_connect();
+        send_what_goes(fd, data, n);
+        cr_expect(closed_unanswered(fd, 3000), "%s: not closed unanswered",
+                  inputs[i]);
+        close(fd);
+        if (wait_for_workers(master, 1, now, 2000) == 1 && now[0] != worker) {
+            cr_expect_fail("%s: the worker was replaced", inputs[i]);
+            worker = now[0];
+        }
+    }
+    assert_same_worker_answers(worker, "after the inputs");
+    /* Each counted; no restart. */
+    {
+        struct it_response r;
+
+        it_http("GET", spare("/metrics"), NULL, 0, NULL, &r);
+        cr_assert(strstr(r.body, "cordgate_fastcgi_rejected_total 8\n"), "%s",
+                  r.body);
+        cr_assert(strstr(r.body, "cordgate_worker_restarts_total{reason="
+                                 "\"killed\"} 0\n"),
+                  "%s", r.body);
+        it_response_free(&r);
+    }
+}
+
+/* The GET_VALUES record after more of a real request's body than the
+ * worker looks at before it reads the request (what libfcgi would read
+ * unseen if it read the rest from the connection itself). */
+Test(process, get_values_deep_in_a_body_is_closed_unanswered)
+{
+    static unsigned char data[1 << 16], body[20000];
+    pid_t worker = start_one_worker();
+    size_t get_values;
+    int fd;
+
+    (void)corpus_file("libfcgi-get-values-overflow", data, sizeof(data));
+    get_values = 8 + ((size_t)data[4] << 8 | data[5]) + data[6];
+    memset(body, 'x', sizeof(body));
+    fd = fcgi_connect();
+    fcgi_begin(fd, 1, "PUT", "/v1/users/k", 40000);
+    fcgi_stdin(fd, (const char *)body, sizeof(body));
+    send_what_goes(fd, data, get_values);
+    send_what_goes(fd, body, 8000);
+    cr_expect(closed_unanswered(fd, 3000), "not closed unanswered");
+    close(fd);
+    assert_same_worker_answers(worker, "GET_VALUES in the body");
+}
+
+/* Unknown management records, 100000 of them (libfcgi would leak 4.8 MB
+ * of the worker's, answering each), on a connection kept after a request. */
+Test(process, unknown_records_on_a_kept_connection_grow_no_worker)
+{
+    static unsigned char data[1 << 16], sink[4096];
+    pid_t worker = start_one_worker();
+    size_t k, i, sent = 0, total;
+    unsigned char *flood;
+    long before, after;
+    long long end;
+    int fd;
+
+    /* Its record, without content: libfcgi takes the next at once. */
+    (void)corpus_file("libfcgi-unknown-type-leak", data, sizeof(data));
+    data[4] = data[5] = data[6] = 0;
+    k = 8;
+    total = k * 100000;
+    flood = malloc(total);
+    cr_assert(flood != NULL);
+    for (i = 0; i < 100000; i++)
+        memcpy(flood + i * k, data, k);
+    fd = fcgi_connect();
+    cr_assert_eq(fcgi_exchange(fd, 1, "GET", "/no-such-route", 0), 404);
+    before = rss_kib(worker);
+    /* Sent while whatever comes back is read, so nothing blocks. */
+    for (end = it_now_ms() + 10000; sent < total && it_now_ms() < end;) {
+        struct pollfd pfd = {fd, POLLIN | POLLOUT, 0};
+        ssize_t m;
+
+        if (poll(&pfd, 1, 100) < 1)
+            continue;
+        if ((pfd.revents & POLLIN) &&
+            recv(fd, sink, sizeof(sink), MSG_DONTWAIT) == 0)
+            break;
+        if (pfd.revents & (POLLERR | POLLHUP))
+            break;
+        if (pfd.revents & POLLOUT) {
+            m = send(fd, flood + sent, total - sent,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (m < 0 && errno != EAGAIN && errno != EINTR)
+                break;
+            if (m > 0)
+                sent += (size_t)m;
+        }
+    }
+    free(flood);
+    cr_expect(closed_unanswered(fd, 3000),
+              "the connection stayed open or was answered");
+    close(fd);
+    after = rss_kib(worker);
+    cr_expect_lt(after - before, 1024, "the worker grew %ld KiB",
+                 after - before);
+    assert_same_worker_answers(worker, "unknown records");
 }

@@ -407,9 +407,9 @@ Test(metrics, render_fails_when_the_buffer_is_too_small)
 
 /* Families declared so far by "# HELP name" and their "# TYPE". */
 struct families {
-    char name[8][64];
-    char type[8][16];
-    bool closed[8];
+    char name[9][64];
+    char type[9][16];
+    bool closed[9];
     size_t n;
 };
 
@@ -487,7 +487,7 @@ Test(metrics, every_family_is_contiguous_and_declared_first)
             current = fam;
         }
     }
-    cr_assert_eq(f.n, 8);
+    cr_assert_eq(f.n, 9);
     cr_assert_str_eq(f.name[0], "cordgate_requests_total");
     cr_assert_str_eq(f.type[0], "counter");
     cr_assert_str_eq(f.name[1], "cordgate_request_duration_seconds");
@@ -502,10 +502,12 @@ Test(metrics, every_family_is_contiguous_and_declared_first)
     cr_assert_str_eq(f.type[5], "counter");
     cr_assert_str_eq(f.name[6], "cordgate_fastcgi_connections_kept");
     cr_assert_str_eq(f.type[6], "gauge");
-    cr_assert_str_eq(f.name[7], "cordgate_sessions_purged_total");
+    cr_assert_str_eq(f.name[7], "cordgate_fastcgi_rejected_total");
     cr_assert_str_eq(f.type[7], "counter");
+    cr_assert_str_eq(f.name[8], "cordgate_sessions_purged_total");
+    cr_assert_str_eq(f.type[8], "counter");
     /* Per route row: 3 statuses, 11 buckets, sum and count; then 3 restart
      * reasons, the database errors, the workers, the two connection
-     * samples and the purged sessions. */
-    cr_assert_eq(nsamples, (nroutes + 1) * (3 + 13) + 3 + 2 + 2 + 1);
+     * samples, the rejected connections and the purged sessions. */
+    cr_assert_eq(nsamples, (nroutes + 1) * (3 + 13) + 3 + 2 + 2 + 1 + 1);
 }
