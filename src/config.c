@@ -117,12 +117,12 @@ config_default_workers(void)
     if (n < 1)
         n = 1;
     /*
-     * 4 per CPU, at least 4, as bench/run.sh's worker sweep measured: with
-     * commits synced to disk (--fsync) PUT users ran 4665 req/s with 8
-     * workers on two CPUs, against 3419 with 4 and 3185 with 2, since each
-     * worker waits out its commit.  (With fsync off, fewer workers win on
-     * CPU-only endpoints; production syncs.)  Within CORDGATE_WORKERS' own
-     * limit.
+     * 4 per CPU, at least 4.  A worker waits out each commit, so where a
+     * sync takes milliseconds (network volumes) the workers bound the
+     * writes a host can make; bench/run.sh's worker sweep, on a local disk
+     * that syncs in 0.13 ms, had 2 to 16 workers within 25 % of one another
+     * on synced writes, and 2 ahead on the CPU-only test token (README,
+     * Benchmarks).  Within CORDGATE_WORKERS' own limit.
      */
     return n * 4 < 4 ? 4 : n * 4 > 1024 ? 1024 : (unsigned long)n * 4;
 }
