@@ -35,7 +35,7 @@ COMMAND_LINE="bench/run.sh${*:+ $*}"
 
 usage() {
     cat <<'EOF'
-usage: bench/run.sh [--quick | --check | --scale | --latency | --batch] [options]
+usage: bench/run.sh [--quick | --check | --scale | --latency | --batch | --alternate] [options]
 
   (no mode)           the full run: cordgate, the peers and the ceilings,
                       commits synced to disk, the writing endpoints again
@@ -63,6 +63,11 @@ usage: bench/run.sh [--quick | --check | --scale | --latency | --batch] [options
                       /v1/groups/<ID>/members?limit=1000 with 10^5 members
                       vs 10^3; POST /v1/groups/<ID>/members {add} vs PUT
                       /v1/users/<new id> (about 2 minutes)
+  --alternate         cordgate and PHP-FPM both running, each endpoint
+                      measured on one then the other, in 3 rounds whose
+                      order alternates (cordgate first, then PHP-FPM first):
+                      ratios that a machine whose speed drifts between the
+                      phases of a full run cannot bias (about 7 minutes)
   --out FILE          write the markdown report to FILE (default for a full,
                       check, scale, latency or batch run:
                       bench/results/<date>[-mode].md; --quick: none)
@@ -121,6 +126,7 @@ while (($# > 0)); do
     --no-fsync) FSYNC=off ;;
     --latency) MODE=latency ;;
     --batch) MODE="batch" ;;
+    --alternate) MODE="alternate" ;;
     --fsync) FSYNC=on ;;
     --out) OUT=${2:?--out needs a file}; shift ;;
     --bin) BIN=${2:?--bin needs a path}; shift ;;
@@ -299,6 +305,10 @@ estimate_seconds() {
         printf '%s\n' $((40 + 4 * (WARMUP + RUN_SECONDS)))
         return
     fi
+    if [[ $MODE == alternate ]]; then
+        printf '%s\n' $((30 + ALT_ROUNDS * 2 * ${#ENDPOINTS[@]} * (WARMUP + RUN_SECONDS)))
+        return
+    fi
     while read -r backend endpoint conns; do
         total=$((total + WARMUP))
         for c in $conns; do total=$((total + RUN_SECONDS)); done
@@ -339,6 +349,7 @@ need_cmd() {
 
 check_tools() {
     local -a pkgs=(wrk nginx curl openssl libfcgi-dev)
+    if [[ $MODE == alternate ]]; then pkgs+=(php8.2-fpm php8.2-pgsql php8.2-apcu); fi
     if [[ $MODE == full || $MODE == check ]]; then
         if want php; then pkgs+=(php8.2-fpm php8.2-pgsql php8.2-apcu); fi
         if want pgbench; then pkgs+=(postgresql-contrib); fi
@@ -1037,6 +1048,79 @@ SQL
     done
 }
 
+# --alternate: cordgate and PHP-FPM both up (each with its own access
+# token), every endpoint measured on one and then the other, ALT_ROUNDS
+# times, the order turned round each round, so that a drift of the
+# machine's speed between phases weighs on both alike.
+ALT_ROUNDS=3
+run_alternate() {
+    section "cordgate and PHP-FPM, in alternation"
+    cordgate_start
+    DEFAULT_WORKERS=$CORDGATE_WORKERS_RUNNING
+    local cg_pid=$BACKEND_PID cg_token php_pid php_token r e b
+    check_backend cordgate "${PORT[cordgate]}"
+    cg_token=$ACCESS_TOKEN
+    php_start "$DEFAULT_WORKERS"
+    php_pid=$BACKEND_PID
+    check_backend php "${PORT[php]}"
+    php_token=$ACCESS_TOKEN
+    for ((r = 1; r <= ALT_ROUNDS; r++)); do
+        section "round $r of $ALT_ROUNDS"
+        for e in "${ENDPOINTS[@]}"; do
+            for b in $(if ((r % 2)); then echo cordgate php; else echo php cordgate; fi); do
+                if [[ $b == cordgate ]]; then
+                    BACKEND_PID=$cg_pid ACCESS_TOKEN=$cg_token
+                else
+                    BACKEND_PID=$php_pid ACCESS_TOKEN=$php_token
+                fi
+                measure "$b-r$r" "${PORT[$b]}" "$e" 64
+            done
+        done
+    done
+    BACKEND_PID=$php_pid
+    backend_stop php-fpm
+    BACKEND_PID=$cg_pid
+    backend_stop cordgate
+}
+
+# report_alternate: each round's ratio, their median, and the CPU.
+report_alternate() {
+    local e r row ratios med cg php cgc phpc
+    printf '## cordgate and PHP-FPM in alternation (%s workers each, 64 connections, %s)
+
+' "$DEFAULT_WORKERS" "$(sync_words)"
+    row="| endpoint |"
+    local sep="|---|"
+    for ((r = 1; r <= ALT_ROUNDS; r++)); do
+        row+=" round $r: cordgate req/s | PHP-FPM req/s | ÷ |"
+        sep+="---:|---:|---:|"
+    done
+    printf '%s median ÷ | cordgate CPU µs (mean) | PHP-FPM µs | PHP-FPM ÷ cordgate |
+%s---:|---:|---:|---:|
+' "$row" "$sep"
+    for e in "${ENDPOINTS[@]}"; do
+        row="| ${ENDPOINT_NAME[$e]} |"
+        ratios=() cgc=0 phpc=0
+        for ((r = 1; r <= ALT_ROUNDS; r++)); do
+            cg=$(rps_of "cordgate-r$r|$e|64")
+            php=$(rps_of "php-r$r|$e|64")
+            row+=" $(cell "cordgate-r$r|$e|64" 1) | $(cell "php-r$r|$e|64" 1) | $(ratio "$cg" "$php") |"
+            ratios+=("$(frac "$cg" "$php")")
+            cgc=$((cgc + $(cell "cordgate-r$r|$e|64" 7 | tr -d '–' | sed 's/^$/0/')))
+            phpc=$((phpc + $(cell "php-r$r|$e|64" 7 | tr -d '–' | sed 's/^$/0/')))
+        done
+        med=$(printf '%s
+' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f×", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+        row+=" **${med:-–}** | $((cgc / ALT_ROUNDS)) | $((phpc / ALT_ROUNDS)) | $(ratio "$phpc" "$cgc") |"
+        printf '%s
+' "$row"
+    done
+    printf '
+Both backends run the whole time behind the same nginx, against the same PostgreSQL and data; each cell is one %s s wrk run after a %s s warm-up, and each round measures every endpoint on both, cordgate first in odd rounds and PHP-FPM first in even ones. A drift of the machine'"'"'s speed over minutes (seen here: 1.6× between two runs 35 minutes apart) then weighs on both of a pair alike, which the full run, whose backends follow one another, cannot promise.
+
+' "$RUN_SECONDS" "$WARMUP"
+}
+
 # measure_unsynced BACKEND PORT: with SECOND_COLUMN, the writing endpoints
 # again at their planned connection counts, PostgreSQL not syncing commits
 # (recorded as BACKEND@nosync); then synced again.
@@ -1657,6 +1741,7 @@ write_report() {
             report_latency
             ;;
         batch) report_batch_mode ;;
+        alternate) report_alternate ;;
         check) report_check ;;
         quick)
             printf '## Endpoints: cordgate (%s workers, the default)\n\n' "$DEFAULT_WORKERS"
@@ -2382,6 +2467,9 @@ main() {
     batch)
         run_batch_mode
         ;;
+    alternate)
+        run_alternate
+        ;;
     full)
         run_cordgate_default
         if want sweep; then run_sweep; fi
@@ -2405,6 +2493,7 @@ main() {
         if [[ $MODE == scale ]]; then OUT+=-scale; fi
         if [[ $MODE == latency ]]; then OUT+=-latency; fi
         if [[ $MODE == batch ]]; then OUT+=-batch; fi
+        if [[ $MODE == alternate ]]; then OUT+=-alternate; fi
         if [[ $MODE == check ]]; then OUT+=-check; fi
         OUT+=.md
     fi
