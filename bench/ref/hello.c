@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -149,6 +150,14 @@ main(int argc, char **argv)
     for (i = 0; i < n; i++) {
         pids[i] = fork();
         if (pids[i] == 0) {
+            /* FCGX_Init caught SIGTERM for FCGX_Accept_r's accept loop,
+             * which the keep-alive worker never enters: it would outlive
+             * the master's SIGTERM.  Each worker ends on it, and with the
+             * master. */
+            signal(SIGTERM, SIG_DFL);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() == 1)
+                _exit(0);
             if (keep)
                 serve_keep(fd);
             serve(fd);
