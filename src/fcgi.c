@@ -211,7 +211,7 @@ feed_param(void *ud, const char *name)
 {
     struct fcgi_feed *f = ud;
 
-    return FCGX_GetParam(name, f->req->envp);
+    return fcgx_param(f->req, name);
 }
 
 static ssize_t
